@@ -84,7 +84,7 @@ static int authorizer(void *arg, int action, const char *a1, const char *a2, con
 		return SQLITE_OK;
 	case SQLITE_PRAGMA:
 		for (i = 0; safe_pragmas[i] != NULL; i++)
-			if (a1 != NULL && sqlite3_stricmp(a1, safe_pragmas[i]) == 0 && a2 == NULL)
+			if (a1 != NULL && sqlite3_stricmp(a1, safe_pragmas[i]) == 0)
 				return SQLITE_OK;
 		deny(e, "not allowed: PRAGMA %s (only read-only schema PRAGMAs are allowed)", a1);
 		return SQLITE_DENY;
@@ -113,9 +113,13 @@ static int authorizer(void *arg, int action, const char *a1, const char *a2, con
 	case SQLITE_INSERT:
 	case SQLITE_UPDATE:
 	case SQLITE_DELETE:
-		if (e->shell && (is_temp(dbname) || (a1 != NULL && strcmp(a1, "sqlite_temp_master") == 0)))
+		/* SQLite's own bookkeeping of the schema tables: the DDL that
+		 * causes it was already judged by its own action code, and
+		 * SQLITE_DBCONFIG_DEFENSIVE keeps users from writing them. */
+		if (a1 != NULL && (strcmp(a1, "sqlite_master") == 0 ||
+				   strcmp(a1, "sqlite_temp_master") == 0))
 			return SQLITE_OK;
-		if (e->shell && a1 != NULL && strncmp(a1, "sqlite_", 7) == 0 && is_temp(dbname))
+		if (e->shell && is_temp(dbname))
 			return SQLITE_OK;
 		deny(e, "not allowed: writing to %s (tables are read-only; only temporary tables "
 			"in the shell may be written)", a1);
