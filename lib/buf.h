@@ -34,7 +34,7 @@ int mm_buf_addc(struct mm_buf *b, char c);
 /* Appends printf-formatted text. */
 int mm_buf_addf(struct mm_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int mm_buf_vaddf(struct mm_buf *b, const char *fmt, va_list ap);
+int mm_buf_vaddf(struct mm_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Returns the contents ("" when empty); valid until the next change. */
 const char *mm_buf_str(const struct mm_buf *b);
 /* Hands the contents over to the caller (who frees them) and empties b.
