@@ -37,6 +37,15 @@ row listening+pids "SELECT pid, port, protocol, family, address FROM listening_p
 	ss -tulpn
 row deb_packages "SELECT name, version, arch FROM deb_packages" \
 	dpkg-query -W
+if command -v apt >/dev/null 2>&1; then
+	A=$(( N < 10 ? N : 10 ))
+	mm=$("$T" "$A" "$M" query --format csv "SELECT name, candidate_version FROM apt_upgradable")
+	ap=$("$T" "$A" apt list --upgradable)
+	echo "$mm|$ap|$("$M" query --format csv 'SELECT count(*) FROM apt_upgradable' | tail -1)" | awk -F'|' '{
+		split($1, m, " "); split($2, a, " ");
+		printf "apt_upgradable   mamori %7.2f ms %6d KiB | apt list --upgradable      %7.2f ms %6d KiB | ratio %.2f (%s packages; target <= 0.20)\n",
+			m[1], m[3], a[1], a[3], m[1] / a[1], $3 }'
+fi
 set -- $("$T" "$N" "$M" query "SELECT 1")
 printf "startup          mamori query 'SELECT 1': %.2f ms, peak RSS %d KiB\n" "$1" "$3"
 set -- $("$T" "$N" "$M" query "SELECT * FROM processes")
