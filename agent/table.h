@@ -108,6 +108,18 @@ const char *mm_like_value(const struct mm_ctx *ctx, int col, int i);
 /* Returns 1 if the query reads column col (lets a table skip costly work). */
 int mm_col_used(const struct mm_ctx *ctx, int col);
 
+/* ---- composing tables ---------------------------------------------------- */
+
+/* Runs a read-only SELECT on the same engine (other tables, same root and
+ * limits) and calls row() for each result row with the statement positioned
+ * on it (read columns with sqlite3_column_*; include <sqlite3.h>).  For
+ * tables that combine others, e.g. remote_desktop from listening_ports,
+ * processes and deb_packages.  A table must not query itself.  Returns 0,
+ * row()'s non-zero value, or MM_ERR_SQL / MM_ERR_LIMIT after mm_error(). */
+struct sqlite3_stmt;
+int mm_subquery(struct mm_ctx *ctx, const char *sql,
+		int (*row)(void *arg, struct sqlite3_stmt *st), void *arg);
+
 /* ---- rows --------------------------------------------------------------- */
 
 /* Starts a new row; every column starts as NULL. */

@@ -261,6 +261,34 @@ int mm_col_used(const struct mm_ctx *ctx, int col)
 	return (ctx->col_used >> col) & 1;
 }
 
+/* ---- table.h: composing tables ------------------------------------------- */
+
+int mm_subquery(struct mm_ctx *ctx, const char *sql, int (*row)(void *, sqlite3_stmt *),
+		void *arg)
+{
+	sqlite3 *db = mm_engine_db(ctx->engine);
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		mm_error(ctx, "inner query failed: %s", sqlite3_errmsg(db));
+		return MM_ERR_SQL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = row(arg, st)) != 0)
+			break;
+	if (r == 0 && rc != SQLITE_DONE) {
+		if (rc == SQLITE_INTERRUPT || mm_engine_expired(ctx->engine)) {
+			r = MM_ERR_LIMIT;
+		} else {
+			mm_error(ctx, "inner query failed: %s", sqlite3_errmsg(db));
+			r = rc == SQLITE_NOMEM ? MM_ERR_NOMEM : MM_ERR_SQL;
+		}
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* ---- table.h: rows ------------------------------------------------------- */
 
 static struct mm_val *cur(struct mm_ctx *ctx, int col)
