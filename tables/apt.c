@@ -282,7 +282,11 @@ static int for_each_stanza(struct mm_ctx *ctx, const char *path,
 		if (n > 0)
 			r = fn(t, s.line, arg);
 	} else if (r == MM_ERR_PARSE || r == MM_ERR_TOOBIG || r == MM_ERR_IO) {
-		mm_warn(ctx, "%s", err != NULL ? err : path);
+		/* The message names the file on disk; say the host path. */
+		const char *m = err != NULL ? err : "unreadable";
+		if (mm_startswith(m, full) && m[strlen(full)] == ':')
+			m += strlen(full) + 2;
+		mm_warn(ctx, "%s: %s", path, m);
 		r = 0;
 	} else if (r == MM_ERR_NOTFOUND) {
 		r = 0;

@@ -258,7 +258,11 @@ static int port_range(const char *s, char *out, size_t sz)
 		return MM_ERR_PARSE;
 	if (lo < 0 || hi > 65535 || lo > hi)
 		return MM_ERR_PARSE;
-	snprintf(out, sz, "%lld:%lld", (long long)lo, (long long)hi);
+	{
+		int k = snprintf(out, sz, "%lld:%lld", (long long)lo, (long long)hi);
+		if (k < 0 || (size_t)k >= sz)
+			return MM_ERR_TOOBIG;
+	}
 	return 0;
 }
 

@@ -42,7 +42,7 @@ static const struct mm_column cols[] = {
 	  "Release of the newest installed linux-image-* package (NULL when none)" },
 	{ "kernel_reboot_required", MM_INTEGER, 0,
 	  "1 if the running kernel is not the newest installed one; NULL when no linux-image "
-	  "package is installed (containers)" },
+	  "package is installed (containers) or the running kernel is unknown" },
 	{ "reboot_required", MM_INTEGER, 0, "1 if either reason says a reboot is needed" },
 	{ NULL },
 };
@@ -135,11 +135,15 @@ static int gen(struct mm_ctx *ctx)
 	mm_set_int(ctx, C_REBOOT_FILE, reboot_file);
 	mm_set_text(ctx, C_REBOOT_PKGS, pkgs != NULL ? pkgs : "");
 	mm_set_text(ctx, C_RUNNING_KERNEL, running);
-	if (newest != NULL) {
-		int kr = running == NULL || strcmp(running, rel) != 0;
+	if (newest != NULL && running != NULL) {
+		int kr = strcmp(running, rel) != 0;
 		mm_set_text(ctx, C_NEWEST_KERNEL, rel);
 		mm_set_int(ctx, C_KERNEL_REBOOT, kr);
 		mm_set_int(ctx, C_REBOOT, reboot_file || kr);
+	} else if (newest != NULL) {
+		/* The running kernel is unknown (no /proc in an image). */
+		mm_set_text(ctx, C_NEWEST_KERNEL, rel);
+		mm_set_int(ctx, C_REBOOT, reboot_file);
 	} else {
 		mm_set_int(ctx, C_REBOOT, reboot_file);
 	}
