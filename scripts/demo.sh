@@ -28,6 +28,14 @@ show "Installed packages" \
 	"SELECT count(*) AS packages, sum(size) / 1024 AS installed_mib FROM deb_packages WHERE status LIKE '% installed'"
 show "The ten largest packages" \
 	"SELECT name, version, arch, size FROM deb_packages ORDER BY size DESC LIMIT 10"
+show "Patch level (computed from apt's lists; apt is not run)" \
+	"SELECT pending_updates, pending_security_updates, lists_age_seconds / 3600 AS lists_age_hours, unattended_upgrades_enabled, reboot_required FROM patch_status"
+show "Pending security updates by source package" \
+	"SELECT source, group_concat(name, ' ') AS packages, max(candidate_version) AS fixed_in FROM apt_upgradable WHERE security = 1 GROUP BY source ORDER BY source LIMIT 15"
+show "Remote desktop services (xrdp, VNC, ...) and their exposure" \
+	"SELECT service, installed, running, listen_addresses, exposed FROM remote_desktop"
+show "SSH server settings that matter" \
+	"SELECT keyword, value, is_default FROM sshd_config WHERE match_block = '' AND keyword IN ('PermitRootLogin', 'PasswordAuthentication', 'PermitEmptyPasswords', 'MaxAuthTries', 'X11Forwarding')"
 show "Security-relevant files" \
 	"SELECT path, mode, uid, gid FROM file WHERE path IN ('/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/sudoers', '/etc/ssh/sshd_config')"
 printf '\nTry it yourself: %s shell\n' "$M"
