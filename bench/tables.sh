@@ -31,7 +31,7 @@ row() { # label, mamori SQL, native command...
 echo "median of $N runs each, whole process, on $(hostname) ($(nproc) cores)"
 row processes "SELECT pid, parent, uid, name, state, cmdline FROM processes" \
 	ps -eo pid,ppid,uid,comm,state,args
-row listening_ports "SELECT pid, port, protocol, family, address FROM listening_ports" \
+row listening_ports "SELECT port, protocol, family, address FROM listening_ports" \
 	ss -tuln
 row listening+pids "SELECT pid, port, protocol, family, address FROM listening_ports" \
 	ss -tulpn
