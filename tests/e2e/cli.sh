@@ -74,6 +74,19 @@ assert_contains "shell timer" "Run Time:" "$got"
 got=$(printf '.help\n' | "$MAMORI" shell)
 assert_contains "shell help" ".schema [TABLE]" "$got"
 
+# On a terminal the shell uses libedit: a prompt, and history kept in
+# ~/.mamori_history.  `script` gives it a pseudo-terminal.
+if command -v script >/dev/null 2>&1; then
+	mkdir -p "$TMP/home"
+	(sleep 0.5; printf 'SELECT 40 + 2 AS answer;\n'; sleep 0.5; printf '.quit\n') |
+		HOME="$TMP/home" timeout 20 script -qfec "$MAMORI shell --root $W" /dev/null >"$TMP/tty.out" 2>&1
+	got=$(tr -d '\r' <"$TMP/tty.out")
+	assert_contains "tty shell banner" "mamori shell: the host as SQL" "$got"
+	assert_contains "tty shell prompt" "mamori> SELECT 40 + 2 AS answer;" "$got"
+	assert_contains "tty shell answer" "| 42     |" "$got"
+	assert_contains "history file" 'SELECT\04040' "$(cat "$TMP/home/.mamori_history" 2>/dev/null)"
+fi
+
 # docs/tables.md is generated from the descriptors and must be current.
 if [ -n "${SRCDIR:-}" ] && [ -f "$SRCDIR/docs/tables.md" ]; then
 	"$MAMORI" docs >"$TMP/tables.md"
