@@ -45,5 +45,6 @@ int mm_cmd_shell(int argc, char **argv);
 int mm_cmd_tables(int argc, char **argv);
 int mm_cmd_schema(int argc, char **argv);
 int mm_cmd_docs(int argc, char **argv);
+int mm_cmd_check(int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@ static const struct mm_verb verbs[] = {
 	{ "query", "[--format table|json|jsonl|csv|line] [--root DIR] [limits] SQL",
 	  "run one SQL statement and print its rows", mm_cmd_query },
 	{ "shell", "[--root DIR] [limits]", "interactive SQL shell", mm_cmd_shell },
+	{ "check", "[--format table|json|jsonl] [--root DIR] [limits] PATH...",
+	  "evaluate policies (.lua/.yaml files or directories of them)", mm_cmd_check },
 	{ "tables", "", "list the tables", mm_cmd_tables },
 	{ "schema", "[--json] [TABLE]", "show table columns", mm_cmd_schema },
 	{ "docs", "", "print docs/tables.md (generated from the table descriptors)", mm_cmd_docs },
@@ -32,8 +34,8 @@ static void usage(FILE *f)
 	for (i = 0; verbs[i].name != NULL; i++)
 		fprintf(f, "  %-8s %s\n           %s\n", verbs[i].name, verbs[i].usage,
 			verbs[i].summary);
-	fprintf(f, "\nlimits (query, shell):\n"
-		   "  --time-limit D     stop a statement after D (default %ds; e.g. 500ms, 30s, 0 = none)\n"
+	fprintf(f, "\nlimits (query, shell, check):\n"
+		   "  --time-limit D     stop a statement or policy after D (default %ds; e.g. 500ms, 30s, 0 = none)\n"
 		   "  --memory-limit S   heap limit for the process (default %lldM; e.g. 64M, 0 = none)\n"
 		   "  --root DIR         read host state under DIR instead of / (a mounted image, a fixture)\n",
 		MM_DEFAULT_TIME_LIMIT_MS / 1000, (long long)(MM_DEFAULT_HEAP_LIMIT >> 20));
