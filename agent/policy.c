@@ -785,6 +785,12 @@ static int sb_main(lua_State *L)
 
 	s->stage = ST_SETUP;
 	sb_setup(L);
+	/* The shared helpers run before the hook is set: they only define
+	 * functions, and their calls count against the policy's budget. */
+	if (luaL_loadbufferx(L, mm_policy_lib, strlen(mm_policy_lib), "=mamori-policy-lib",
+			     "t") != LUA_OK)
+		return lua_error(L);
+	lua_call(L, 0, 0);
 	s->stage = ST_SYNTAX;
 	if (luaL_loadbufferx(L, s->src, s->srclen, s->chunkname, "t") != LUA_OK)
 		return lua_error(L);

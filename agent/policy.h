@@ -127,6 +127,9 @@ void mm_verdict_free(struct mm_verdict *v);
  * Returns malloc'ed text or NULL on out-of-memory. */
 char *mm_verdict_to_json(const struct mm_verdict *v);
 
+/* Lua helpers loaded into every sandbox before the policy (policy_lib.c). */
+extern const char mm_policy_lib[];
+
 const char *mm_severity_name(enum mm_severity s);
 /* Returns 0 and *s, or MM_ERR_PARSE for a name outside the five levels. */
 int mm_severity_parse(const char *name, enum mm_severity *s);
