@@ -46,5 +46,7 @@ int mm_cmd_tables(int argc, char **argv);
 int mm_cmd_schema(int argc, char **argv);
 int mm_cmd_docs(int argc, char **argv);
 int mm_cmd_check(int argc, char **argv);
+int mm_cmd_daemon(int argc, char **argv);
+int mm_cmd_pack(int argc, char **argv);
 
 #endif

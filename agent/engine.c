@@ -32,6 +32,7 @@ struct mm_engine {
 	int64_t deadline_ns;    /* monotonic; 0 = not armed */
 	int expired;            /* the time limit fired for the current statement */
 	char *denied;           /* why the authorizer refused, for the error text */
+	char *hint;             /* why a table refused every plan (mm_engine_set_hint) */
 	unsigned warnings;
 	void (*warn)(void *, const char *, const char *);
 	void *warn_arg;
@@ -198,6 +199,7 @@ void mm_engine_free(struct mm_engine *e)
 	sqlite3_close_v2(e->db);
 	free(e->root);
 	sqlite3_free(e->denied);
+	sqlite3_free(e->hint);
 	free(e);
 }
 
@@ -221,6 +223,8 @@ int mm_engine_prepare(struct mm_engine *e, const char *sql, sqlite3_stmt **stmt,
 	*err = NULL;
 	sqlite3_free(e->denied);
 	e->denied = NULL;
+	sqlite3_free(e->hint);
+	e->hint = NULL;
 	mm_engine_arm(e);
 	rc = sqlite3_prepare_v2(e->db, sql, -1, stmt, tail);
 	if (rc != SQLITE_OK) {
@@ -248,6 +252,8 @@ char *mm_engine_errmsg(struct mm_engine *e)
 				       (long long)e->heap_limit);
 	if (e->denied != NULL && (rc == SQLITE_AUTH || rc == SQLITE_ERROR))
 		return sqlite3_mprintf("%s", e->denied);
+	if (e->hint != NULL && strcmp(sqlite3_errmsg(e->db), "no query solution") == 0)
+		return sqlite3_mprintf("%s", e->hint);
 	return sqlite3_mprintf("%s", sqlite3_errmsg(e->db));
 }
 
@@ -286,6 +292,12 @@ void mm_engine_warn(struct mm_engine *e, const char *table, const char *msg)
 		e->warn(e->warn_arg, table, msg);
 	else
 		fprintf(stderr, "mamori: warning: %s: %s\n", table, msg);
+}
+
+void mm_engine_set_hint(struct mm_engine *e, char *msg)
+{
+	sqlite3_free(e->hint);
+	e->hint = msg;
 }
 
 void mm_engine_declaring(struct mm_engine *e, int on)

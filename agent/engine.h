@@ -71,6 +71,10 @@ int mm_functions_register(sqlite3 *db);
 const char *mm_engine_root(const struct mm_engine *e);
 int mm_engine_expired(struct mm_engine *e);
 void mm_engine_warn(struct mm_engine *e, const char *table, const char *msg);
+/* Internal: a table refused a plan for lack of a required constraint; msg
+ * (sqlite3_malloc'ed, taken over) replaces SQLite's "no query solution"
+ * should no plan work. */
+void mm_engine_set_hint(struct mm_engine *e, char *msg);
 /* Internal: the vtab glue declares a schema (the authorizer lets it by). */
 void mm_engine_declaring(struct mm_engine *e, int on);
 

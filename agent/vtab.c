@@ -531,6 +531,11 @@ static int x_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 		sqlite3_free(sqlite3_str_finish(s));
 		if (required_seen)
 			return SQLITE_CONSTRAINT; /* another plan can bind it */
+		/* No plan of this call can bind a required column.  It may be one
+		 * branch of an OR the planner tries on its own ("path = ? AND (a OR
+		 * b)"), so refuse this plan only: when no plan at all works, SQLite
+		 * fails with "no query solution" and the engine replaces that with
+		 * the message kept here, naming the column. */
 		sqlite3_str *m = sqlite3_str_new(NULL);
 		int first = 1;
 		const char *example = NULL;
@@ -544,9 +549,8 @@ static int x_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 			first = 0;
 		}
 		sqlite3_str_appendf(m, " (for example WHERE %s = '...')", example);
-		sqlite3_free(base->zErrMsg);
-		base->zErrMsg = sqlite3_str_finish(m);
-		return SQLITE_ERROR;
+		mm_engine_set_hint(vt->engine, sqlite3_str_finish(m));
+		return SQLITE_CONSTRAINT;
 	}
 	info->idxStr = sqlite3_str_finish(s);
 	if (info->idxStr == NULL)

@@ -136,6 +136,16 @@ char *mm_strdup0(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
+/* 1 when [s, end) is a plain decimal number ("12", "1.5"): strtod also
+ * takes "nan", "inf" and hex, which no duration or size should be. */
+static int plain_decimal(const char *s, const char *end)
+{
+	for (; s < end; s++)
+		if (!isdigit((unsigned char)*s) && *s != '.')
+			return 0;
+	return 1;
+}
+
 int mm_parse_duration_ms(const char *s, int64_t *ms)
 {
 	char *end;
@@ -145,7 +155,7 @@ int mm_parse_duration_ms(const char *s, int64_t *ms)
 		return MM_ERR_PARSE;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || v < 0)
+	if (errno != 0 || end == s || v < 0 || !plain_decimal(s, end))
 		return MM_ERR_PARSE;
 	if (strcmp(end, "ms") == 0)
 		;
@@ -172,7 +182,7 @@ int mm_parse_size(const char *s, int64_t *bytes)
 		return MM_ERR_PARSE;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || v < 0)
+	if (errno != 0 || end == s || v < 0 || !plain_decimal(s, end))
 		return MM_ERR_PARSE;
 	switch (*end) {
 	case '\0': break;

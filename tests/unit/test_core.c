@@ -85,6 +85,10 @@ TEST(parse_numbers)
 	ASSERT_INT_EQ(mm_parse_duration_ms("3", &v), 0);
 	ASSERT_INT_EQ(v, 3000);
 	ASSERT_INT_EQ(mm_parse_duration_ms("soon", &v), MM_ERR_PARSE);
+	ASSERT_INT_EQ(mm_parse_duration_ms("nan", &v), MM_ERR_PARSE);
+	ASSERT_INT_EQ(mm_parse_duration_ms("infs", &v), MM_ERR_PARSE);
+	ASSERT_INT_EQ(mm_parse_size("nanMiB", &v), MM_ERR_PARSE);
+	ASSERT_INT_EQ(mm_parse_size("0x10", &v), MM_ERR_PARSE);
 	ASSERT_INT_EQ(mm_parse_size("64M", &v), 0);
 	ASSERT_INT_EQ(v, 64ll << 20);
 	ASSERT_INT_EQ(mm_parse_size("1GiB", &v), 0);

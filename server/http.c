@@ -1,0 +1,1069 @@
+/*
+ * http.c - http.h over libevent: evhttp for HTTP/1.1, bufferevent_openssl
+ * for TLS, one event loop on one thread.
+ *
+ * Request lifetime.  evhttp owns its evhttp_request and frees it once the
+ * reply is written (or with the connection).  Handlers see our own struct
+ * mm_http_req, which wraps it:
+ *
+ *   reply in the handler          the wrapper goes back to a free list when
+ *                                 the handler returns
+ *   mm_http_keep, reply later     the wrapper lives until mm_http_release;
+ *                                 while no reply is written the connection
+ *                                 is "parked": its close callback is ours,
+ *                                 reading is on (without evhttp's read
+ *                                 callback) so a client that hangs up is
+ *                                 noticed at once, and on_close runs
+ *   client gone while kept        libevent detaches the request from the
+ *                                 connection and frees the connection; the
+ *                                 detached evhttp_request is ours to free
+ *                                 (we do it in the close callback); later
+ *                                 replies are no-ops
+ *   server freed while kept       libevent frees the request with its
+ *                                 connection; on_close runs first
+ *
+ * Body cap: evhttp refuses a body over max_body_size with 413 before
+ * reading it, but its reply is a small HTML page it writes itself (no hook
+ * in libevent 2.1 lets us replace it).  Every other error is JSON.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "error.h"
+#include "http.h"
+
+#define DEFAULT_HEADER_MAX (16u << 10)
+#define DEFAULT_BODY_MAX   (8u << 20)
+#define DEFAULT_TIMEOUT_S  60
+#define LISTEN_BACKLOG     1024
+#define PARK_READ_MAX      (64u << 10) /* bytes buffered from a client whose request is kept */
+#define FREE_REQS_MAX      256         /* wrappers kept for reuse */
+
+struct route {
+	char *method; /* NULL = any */
+	char *path;   /* for a prefix, without the '*' */
+	size_t len;
+	int prefix;
+	mm_http_handler h;
+	void *arg;
+};
+
+struct call {
+	struct call *next;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+struct timer {
+	struct timer *next;
+	struct event *ev;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+struct mm_http_server {
+	struct event_base *base;
+	struct evhttp *http;
+	SSL_CTX *ssl;
+	int port;
+	struct timeval tv_timeout;
+	struct route *routes;
+	size_t nroutes, aroutes;
+	int wake_fd; /* eventfd: mm_http_call and mm_http_stop */
+	struct event *wake_ev;
+	pthread_mutex_t mu; /* calls */
+	struct call *calls, **calls_tail;
+	int stop_req; /* atomic */
+	struct timer *timers;
+	struct mm_http_req *kept; /* kept requests, for cleanup */
+	struct mm_http_req *free_reqs;
+	size_t nfree;
+	struct evbuffer *scratch; /* stream chunks */
+	int closing;              /* being freed: no more handlers */
+};
+
+struct mm_http_req {
+	struct mm_http_server *s;
+	struct evhttp_request *ev; /* NULL once replied or once the client is gone */
+	const char *method;
+	const char *path;
+	char *path_dec; /* malloc'ed when the path had %-escapes */
+	const char *rest;
+	char peer[64]; /* filled on first use */
+	struct evkeyvalq query;
+	const char *body;
+	size_t body_len;
+	unsigned query_parsed : 1, body_ready : 1, kept : 1, parked : 1, replied : 1, streaming : 1,
+	    closed : 1, released : 1, in_handler : 1;
+	void (*on_close)(struct mm_http_req *r, void *arg);
+	void *close_arg;
+	struct mm_http_req *prev, *next; /* kept list; next also links the free list */
+};
+
+static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
+static int evthread_rc;
+
+static void evthread_init(void)
+{
+	evthread_rc = evthread_use_pthreads();
+}
+
+static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt_err(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* The last OpenSSL error as text (the queue is cleared). */
+static const char *ssl_errstr(char *buf, size_t n)
+{
+	unsigned long e = ERR_get_error(), last = e;
+
+	while (e != 0) {
+		last = e;
+		e = ERR_get_error();
+	}
+	if (last == 0)
+		snprintf(buf, n, "unknown TLS error");
+	else
+		ERR_error_string_n(last, buf, n);
+	return buf;
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+static int tls_setup(struct mm_http_server *s, const struct mm_http_config *cfg, char **err)
+{
+	char eb[256];
+	EVP_PKEY *pk;
+
+	if ((s->ssl = SSL_CTX_new(TLS_server_method())) == NULL) {
+		*err = fmt_err("TLS: %s", ssl_errstr(eb, sizeof(eb)));
+		return MM_ERR_INTERNAL;
+	}
+	SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION);
+	SSL_CTX_set_options(s->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	                                SSL_OP_NO_COMPRESSION);
+	/* Idle keep-alive connections give their 2 x 16 KiB buffers back. */
+	SSL_CTX_set_mode(s->ssl, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_session_id_context(s->ssl, (const unsigned char *)"mamori-server", 13);
+	if (SSL_CTX_set1_groups_list(s->ssl, "X25519:P-256:P-384") != 1 ||
+	    SSL_CTX_set_cipher_list(s->ssl, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL") != 1) {
+		*err = fmt_err("TLS: %s", ssl_errstr(eb, sizeof(eb)));
+		return MM_ERR_INTERNAL;
+	}
+	if (SSL_CTX_use_certificate_chain_file(s->ssl, cfg->cert_file) != 1) {
+		*err = fmt_err("%s: cannot use the certificate: %s", cfg->cert_file,
+		               ssl_errstr(eb, sizeof(eb)));
+		return MM_ERR_IO;
+	}
+	if (SSL_CTX_use_PrivateKey_file(s->ssl, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
+		*err = fmt_err("%s: cannot use the private key: %s", cfg->key_file,
+		               ssl_errstr(eb, sizeof(eb)));
+		return MM_ERR_IO;
+	}
+	if (SSL_CTX_check_private_key(s->ssl) != 1) {
+		*err = fmt_err("%s does not match %s: %s", cfg->key_file, cfg->cert_file,
+		               ssl_errstr(eb, sizeof(eb)));
+		return MM_ERR_USAGE;
+	}
+	pk = SSL_CTX_get0_privatekey(s->ssl);
+	if (pk == NULL || !EVP_PKEY_is_a(pk, "EC"))
+		fprintf(stderr,
+		        "mamori-server: warning: %s is not an ECDSA key; handshakes cost"
+		        " several times more than with P-256 (mamori-server init makes one)\n",
+		        cfg->key_file);
+	return 0;
+}
+
+/* evhttp's bufferevent factory.  It must never return NULL: evhttp would
+ * then make a plain socket bufferevent and serve cleartext HTTP on the TLS
+ * port.  Both allocations fail only when memory is exhausted, and then the
+ * process cannot go on serving anyway. */
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+	struct mm_http_server *s = arg;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(s->ssl)) == NULL ||
+	    (bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	                                          BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		fprintf(stderr, "mamori-server: out of memory for a TLS connection\n");
+		abort();
+	}
+	/* A client that closes without close_notify is a normal close. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* ---- the listener ---------------------------------------------------------- */
+
+static int listen_on(struct mm_http_server *s, const char *address, int port, char **err)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char portstr[16];
+	int fd = -1, one = 1, r = MM_ERR_IO, gai;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((gai = getaddrinfo(address, portstr, &hints, &ai)) != 0) {
+		*err = fmt_err("listen address %s: %s", address, gai_strerror(gai));
+		return MM_ERR_USAGE;
+	}
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    /* Accepted sockets inherit it: without it a keep-alive TLS reply
+	     * waits for the peer's delayed ACK (Nagle), ~15x fewer requests/s. */
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		*err = fmt_err("listen on %s port %d: %s", address, port, strerror(errno));
+		goto out;
+	}
+	s->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+	                                   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (evhttp_accept_socket_with_handle(s->http, fd) == NULL) {
+		*err = fmt_err("listen on %s port %d: cannot add the listener", address, port);
+		goto out;
+	}
+	fd = -1;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return r;
+}
+
+/* ---- calls from other threads, stop ------------------------------------------ */
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct mm_http_server *s = arg;
+	struct call *c, *next;
+	uint64_t v;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "mamori-server: wake-up read: %s\n", strerror(errno));
+	if (__atomic_load_n(&s->stop_req, __ATOMIC_ACQUIRE))
+		event_base_loopbreak(s->base);
+	pthread_mutex_lock(&s->mu);
+	c = s->calls;
+	s->calls = NULL;
+	s->calls_tail = &s->calls;
+	pthread_mutex_unlock(&s->mu);
+	for (; c != NULL; c = next) {
+		next = c->next;
+		c->fn(c->arg);
+		free(c);
+	}
+}
+
+static void wake(struct mm_http_server *s)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	/* EAGAIN means the counter is already non-zero: the loop will wake. */
+	n = write(s->wake_fd, &one, sizeof(one));
+	(void)n;
+}
+
+int mm_http_call(struct mm_http_server *s, void (*fn)(void *arg), void *arg)
+{
+	struct call *c;
+	int was_empty;
+
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return MM_ERR_NOMEM;
+	c->next = NULL;
+	c->fn = fn;
+	c->arg = arg;
+	pthread_mutex_lock(&s->mu);
+	was_empty = s->calls == NULL;
+	*s->calls_tail = c;
+	s->calls_tail = &c->next;
+	pthread_mutex_unlock(&s->mu);
+	if (was_empty)
+		wake(s);
+	return 0;
+}
+
+void mm_http_stop(struct mm_http_server *s)
+{
+	__atomic_store_n(&s->stop_req, 1, __ATOMIC_RELEASE);
+	wake(s);
+}
+
+int mm_http_run(struct mm_http_server *s)
+{
+	if (!__atomic_load_n(&s->stop_req, __ATOMIC_ACQUIRE))
+		event_base_dispatch(s->base);
+	return 0;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct timer *t = arg;
+
+	(void)fd;
+	(void)what;
+	t->fn(t->arg);
+}
+
+int mm_http_every(struct mm_http_server *s, int interval_ms, void (*fn)(void *arg), void *arg)
+{
+	struct timeval tv = {interval_ms / 1000, (interval_ms % 1000) * 1000};
+	struct timer *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return MM_ERR_NOMEM;
+	t->fn = fn;
+	t->arg = arg;
+	if ((t->ev = event_new(s->base, -1, EV_PERSIST, on_timer, t)) == NULL ||
+	    event_add(t->ev, &tv) != 0) {
+		if (t->ev != NULL)
+			event_free(t->ev);
+		free(t);
+		return MM_ERR_NOMEM;
+	}
+	t->next = s->timers;
+	s->timers = t;
+	return 0;
+}
+
+int64_t mm_http_now_ms(struct mm_http_server *s)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(s->base, &tv);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* ---- request wrappers ------------------------------------------------------ */
+
+static struct mm_http_req *req_get(struct mm_http_server *s)
+{
+	struct mm_http_req *r = s->free_reqs;
+
+	if (r != NULL) {
+		s->free_reqs = r->next;
+		s->nfree--;
+	} else if ((r = malloc(sizeof(*r))) == NULL) {
+		return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	return r;
+}
+
+static void req_put(struct mm_http_req *r)
+{
+	struct mm_http_server *s = r->s;
+
+	free(r->path_dec);
+	if (r->query_parsed)
+		evhttp_clear_headers(&r->query);
+	if (s->nfree < FREE_REQS_MAX) {
+		r->next = s->free_reqs;
+		s->free_reqs = r;
+		s->nfree++;
+	} else {
+		free(r);
+	}
+}
+
+static void kept_unlink(struct mm_http_req *r)
+{
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else if (r->s->kept == r)
+		r->s->kept = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+}
+
+/* The client went away (or the server is being freed) while r was kept. */
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct mm_http_req *r = arg;
+	void (*cb)(struct mm_http_req *, void *) = r->on_close;
+
+	(void)evcon;
+	r->closed = 1;
+	r->parked = 0;
+	if (r->ev != NULL) {
+		/* Detached (client gone): nobody else will free it.  Still
+		 * attached (server freed): libevent frees it next. */
+		if (evhttp_request_get_connection(r->ev) == NULL)
+			evhttp_request_free(r->ev);
+		r->ev = NULL;
+	}
+	r->on_close = NULL;
+	if (cb != NULL)
+		cb(r, r->close_arg); /* may release r: do not touch it after */
+}
+
+static struct bufferevent *req_bev(struct mm_http_req *r)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+
+	return evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+}
+
+/* Watches a kept request's connection for the client going away. */
+static void park(struct mm_http_req *r)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+	struct bufferevent *bev;
+	bufferevent_data_cb rcb, wcb;
+	bufferevent_event_cb ecb;
+	void *cbarg;
+
+	if (evcon == NULL)
+		return;
+	evhttp_connection_set_closecb(evcon, on_conn_close, r);
+	r->parked = 1;
+	if (r->streaming)
+		return; /* evhttp already reads for close detection */
+	/* evhttp stops reading while a request is with the handler, so a
+	 * hang-up would go unseen until the reply.  Read again, without
+	 * evhttp's read callback (it would take the bytes for a new request):
+	 * its event callback then sees EOF and frees the connection, which
+	 * calls on_conn_close.  evhttp sets its callbacks again when it
+	 * writes the reply. */
+	bev = evhttp_connection_get_bufferevent(evcon);
+	bufferevent_getcb(bev, &rcb, &wcb, &ecb, &cbarg);
+	bufferevent_setcb(bev, NULL, wcb, ecb, cbarg);
+	bufferevent_setwatermark(bev, EV_READ, 0, PARK_READ_MAX);
+	bufferevent_set_timeouts(bev, NULL, &r->s->tv_timeout);
+	bufferevent_enable(bev, EV_READ);
+}
+
+/* Undoes park() before the final reply. */
+static void unpark(struct mm_http_req *r)
+{
+	struct evhttp_connection *evcon;
+	struct bufferevent *bev;
+
+	if (!r->parked)
+		return;
+	r->parked = 0;
+	if ((evcon = evhttp_request_get_connection(r->ev)) == NULL)
+		return;
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	bev = evhttp_connection_get_bufferevent(evcon);
+	bufferevent_setwatermark(bev, EV_READ, 0, 0);
+	bufferevent_set_timeouts(bev, &r->s->tv_timeout, &r->s->tv_timeout);
+}
+
+/* 1 when a reply may still be written. */
+static int can_reply(const struct mm_http_req *r)
+{
+	return r->ev != NULL && !r->replied && !r->closed;
+}
+
+/* ---- dispatch -------------------------------------------------------------- */
+
+static const char *method_name(enum evhttp_cmd_type c)
+{
+	switch (c) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "?";
+}
+
+/* Finds the route for method + path: exact paths first, then the longest
+ * prefix.  *path_known is set when some route has this path under another
+ * method (-> 405); allow gets those methods. */
+static const struct route *find_route(const struct mm_http_server *s, const char *method,
+                                      const char *path, int *path_known, char *allow,
+                                      size_t allowsz)
+{
+	const struct route *best = NULL;
+	size_t i, plen = strlen(path), best_len = 0;
+	int best_exact = 0;
+
+	*path_known = 0;
+	allow[0] = '\0';
+	for (i = 0; i < s->nroutes; i++) {
+		const struct route *rt = &s->routes[i];
+		int match = rt->prefix ? plen > rt->len && memcmp(path, rt->path, rt->len) == 0
+		                       : plen == rt->len && memcmp(path, rt->path, plen) == 0;
+
+		if (!match)
+			continue;
+		if (rt->method != NULL && strcmp(rt->method, method) != 0) {
+			size_t al = strlen(allow), ml = strlen(rt->method);
+			const char *p;
+
+			*path_known = 1;
+			for (p = allow; (p = strstr(p, rt->method)) != NULL; p += ml)
+				if ((p == allow || p[-1] == ' ') && (p[ml] == ',' || p[ml] == '\0'))
+					break;
+			if (p == NULL)
+				snprintf(allow + al, allowsz - al, "%s%s", al ? ", " : "",
+				         rt->method);
+			continue;
+		}
+		if (best == NULL || (!rt->prefix && !best_exact) ||
+		    (rt->prefix && !best_exact && rt->len > best_len)) {
+			best = rt;
+			best_len = rt->len;
+			best_exact = !rt->prefix;
+		}
+	}
+	return best;
+}
+
+static void on_request(struct evhttp_request *ev, void *arg)
+{
+	struct mm_http_server *s = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
+	const struct route *rt;
+	struct mm_http_req *r;
+	const char *raw = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	char allow[128];
+	int known;
+
+	if ((r = req_get(s)) == NULL) {
+		evhttp_send_error(ev, 503, "Out of memory");
+		return;
+	}
+	if (s->closing) {
+		r->ev = ev;
+		mm_http_set_header(r, "Connection", "close");
+		mm_http_reply_error(r, 503, "shutting down", "retry later");
+		req_put(r);
+		return;
+	}
+	r->ev = ev;
+	r->method = method_name(evhttp_request_get_command(ev));
+	r->path = raw != NULL && raw[0] != '\0' ? raw : "/";
+	if (strchr(r->path, '%') != NULL) {
+		size_t n = 0;
+
+		r->path_dec = evhttp_uridecode(r->path, 0, &n);
+		if (r->path_dec == NULL || strlen(r->path_dec) != n) {
+			mm_http_reply_error(r, 400, "malformed path", NULL);
+			req_put(r);
+			return;
+		}
+		r->path = r->path_dec;
+	}
+	rt = find_route(s, r->method, r->path, &known, allow, sizeof(allow));
+	if (rt == NULL) {
+		if (known) {
+			mm_http_set_header(r, "Allow", allow);
+			mm_http_reply_error(r, 405, "method not allowed", allow);
+		} else {
+			mm_http_reply_error(r, 404, "not found", r->path);
+		}
+		req_put(r);
+		return;
+	}
+	r->rest = rt->prefix ? r->path + rt->len : "";
+	r->in_handler = 1;
+	rt->h(r, rt->arg);
+	r->in_handler = 0;
+	if (r->released) {
+		req_put(r);
+	} else if (!r->kept) {
+		if (r->streaming)
+			mm_http_stream_end(r);
+		else if (can_reply(r))
+			mm_http_reply_error(r, 500, "internal error", "the handler sent no reply");
+		req_put(r);
+	}
+}
+
+int mm_http_route(struct mm_http_server *s, const char *method, const char *path, mm_http_handler h,
+                  void *arg)
+{
+	struct route *rt;
+	size_t len = strlen(path);
+
+	if (s->nroutes == s->aroutes) {
+		size_t na = s->aroutes ? 2 * s->aroutes : 32;
+
+		if ((rt = realloc(s->routes, na * sizeof(*rt))) == NULL)
+			return MM_ERR_NOMEM;
+		s->routes = rt;
+		s->aroutes = na;
+	}
+	rt = &s->routes[s->nroutes];
+	memset(rt, 0, sizeof(*rt));
+	rt->prefix = len > 0 && path[len - 1] == '*';
+	rt->len = rt->prefix ? len - 1 : len;
+	if ((rt->path = strndup(path, rt->len)) == NULL ||
+	    (method != NULL && (rt->method = strdup(method)) == NULL)) {
+		free(rt->path);
+		return MM_ERR_NOMEM;
+	}
+	rt->h = h;
+	rt->arg = arg;
+	s->nroutes++;
+	return 0;
+}
+
+/* ---- server lifetime --------------------------------------------------------- */
+
+int mm_http_server_new(const struct mm_http_config *cfg, struct mm_http_server **out, char **err)
+{
+	struct mm_http_server *s = NULL;
+	struct event_config *ec = NULL;
+	int r = MM_ERR_NOMEM, timeout = cfg->timeout_s > 0 ? cfg->timeout_s : DEFAULT_TIMEOUT_S;
+
+	*out = NULL;
+	*err = NULL;
+	pthread_once(&evthread_once, evthread_init);
+	if (evthread_rc != 0) {
+		*err = fmt_err("libevent: cannot enable threads");
+		return MM_ERR_INTERNAL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto out;
+	s->wake_fd = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	s->calls_tail = &s->calls;
+	s->tv_timeout.tv_sec = timeout;
+	/* Only the loop thread touches the base (other threads wake it through
+	 * wake_fd), so it needs no locks; the changelist folds evhttp's
+	 * enable/disable of a connection's events within one loop pass into
+	 * at most one epoll_ctl. */
+	if ((ec = event_config_new()) == NULL ||
+	    event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK |
+	                                  EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) != 0 ||
+	    (s->base = event_base_new_with_config(ec)) == NULL ||
+	    (s->http = evhttp_new(s->base)) == NULL || (s->scratch = evbuffer_new()) == NULL)
+		goto out;
+	if ((s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		*err = fmt_err("eventfd: %s", strerror(errno));
+		r = MM_ERR_IO;
+		goto out;
+	}
+	if ((s->wake_ev = event_new(s->base, s->wake_fd, EV_READ | EV_PERSIST, on_wake, s)) ==
+	        NULL ||
+	    event_add(s->wake_ev, NULL) != 0)
+		goto out;
+	evhttp_set_max_headers_size(
+	    s->http,
+	    (ev_ssize_t)(cfg->max_header_size > 0 ? cfg->max_header_size : DEFAULT_HEADER_MAX));
+	evhttp_set_max_body_size(
+	    s->http, (ev_ssize_t)(cfg->max_body_size > 0 ? cfg->max_body_size : DEFAULT_BODY_MAX));
+	evhttp_set_timeout(s->http, timeout);
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	                                        EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+	                                        EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(s->http, on_request, s);
+	if (cfg->cert_file != NULL) {
+		if ((r = tls_setup(s, cfg, err)) != 0)
+			goto out;
+		evhttp_set_bevcb(s->http, tls_bev, s);
+	}
+	if ((r = listen_on(s, cfg->address != NULL ? cfg->address : "127.0.0.1", cfg->port, err)) !=
+	    0)
+		goto out;
+	*out = s;
+	s = NULL;
+	r = 0;
+out:
+	if (r != 0 && *err == NULL)
+		*err = fmt_err("%s", mm_strerror(r));
+	if (ec != NULL)
+		event_config_free(ec);
+	mm_http_server_free(s);
+	return r;
+}
+
+void mm_http_server_free(struct mm_http_server *s)
+{
+	struct mm_http_req *r;
+	struct timer *t;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	/* From here on no handler runs (what they use, the store, may be
+	 * gone already): new requests get 503, timers stop. */
+	s->closing = 1;
+	while ((t = s->timers) != NULL) {
+		s->timers = t->next;
+		event_free(t->ev);
+		free(t);
+	}
+	/* Callbacks queued by other threads (the store's done callbacks
+	 * after its drain) still run, so their owners reply and release
+	 * what they hold; a few loop passes then write those last replies
+	 * (an agent whose batch committed gets its ack) and finish
+	 * libevent's deferred work. */
+	if (s->wake_ev != NULL)
+		on_wake(s->wake_fd, EV_READ, s);
+	for (i = 0; s->base != NULL && i < 3; i++)
+		event_base_loop(s->base, EVLOOP_NONBLOCK);
+	/* Closes every connection: kept requests get on_close. */
+	if (s->http != NULL)
+		evhttp_free(s->http);
+	if (s->base != NULL)
+		event_base_loop(s->base, EVLOOP_NONBLOCK);
+	while ((r = s->kept) != NULL) {
+		kept_unlink(r);
+		r->ev = NULL;
+		req_put(r);
+	}
+	while ((r = s->free_reqs) != NULL) {
+		s->free_reqs = r->next;
+		free(r);
+	}
+	if (s->wake_ev != NULL)
+		event_free(s->wake_ev);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	if (s->scratch != NULL)
+		evbuffer_free(s->scratch);
+	if (s->base != NULL)
+		event_base_free(s->base);
+	SSL_CTX_free(s->ssl);
+	for (i = 0; i < s->nroutes; i++) {
+		free(s->routes[i].method);
+		free(s->routes[i].path);
+	}
+	free(s->routes);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+int mm_http_port(const struct mm_http_server *s)
+{
+	return s->port;
+}
+
+/* ---- the request --------------------------------------------------------------- */
+
+const char *mm_http_method(const struct mm_http_req *r)
+{
+	return r->method;
+}
+
+const char *mm_http_path(const struct mm_http_req *r)
+{
+	return r->path;
+}
+
+const char *mm_http_path_rest(const struct mm_http_req *r)
+{
+	return r->rest != NULL ? r->rest : "";
+}
+
+const char *mm_http_query(const struct mm_http_req *r, const char *name)
+{
+	struct mm_http_req *w = (struct mm_http_req *)r; /* parsed on first use */
+
+	if (!w->query_parsed) {
+		const struct evhttp_uri *uri;
+		const char *q;
+
+		TAILQ_INIT(&w->query);
+		w->query_parsed = 1;
+		if (w->ev == NULL || (uri = evhttp_request_get_evhttp_uri(w->ev)) == NULL ||
+		    (q = evhttp_uri_get_query(uri)) == NULL)
+			return NULL;
+		if (evhttp_parse_query_str(q, &w->query) != 0) {
+			evhttp_clear_headers(&w->query);
+			TAILQ_INIT(&w->query);
+		}
+	}
+	return evhttp_find_header(&w->query, name);
+}
+
+const char *mm_http_header(const struct mm_http_req *r, const char *name)
+{
+	if (r->ev == NULL)
+		return NULL;
+	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+const char *mm_http_body(const struct mm_http_req *r, size_t *len)
+{
+	struct mm_http_req *w = (struct mm_http_req *)r;
+
+	if (!w->body_ready && w->ev != NULL) {
+		struct evbuffer *b = evhttp_request_get_input_buffer(w->ev);
+		size_t n = evbuffer_get_length(b);
+		const char *p = NULL;
+
+		if (evbuffer_add(b, "", 1) == 0)
+			p = (const char *)evbuffer_pullup(b, -1);
+		if (p != NULL) {
+			w->body = p;
+			w->body_len = n;
+			w->body_ready = 1;
+		}
+	}
+	if (!w->body_ready) {
+		*len = 0;
+		return "";
+	}
+	*len = w->body_len;
+	return w->body;
+}
+
+const char *mm_http_peer(const struct mm_http_req *r)
+{
+	struct mm_http_req *w = (struct mm_http_req *)r;
+	struct evhttp_connection *evcon;
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	if (w->peer[0] == '\0' && w->ev != NULL &&
+	    (evcon = evhttp_request_get_connection(w->ev)) != NULL) {
+		evhttp_connection_get_peer(evcon, &addr, &port);
+		if (addr != NULL)
+			snprintf(w->peer, sizeof(w->peer), "%s", addr);
+	}
+	return w->peer;
+}
+
+/* 1 when the Content-Type is application/json, with parameters allowed. */
+static int is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+json_t *mm_http_json_body(struct mm_http_req *r, int lenient)
+{
+	const char *ct = mm_http_header(r, "Content-Type"), *body;
+	char detail[300];
+	json_error_t je;
+	json_t *j;
+	size_t len;
+
+	if (ct == NULL ? !lenient : !is_json_type(ct)) {
+		mm_http_reply_error(r, 415, "Content-Type must be application/json",
+		                    ct != NULL ? ct : "no Content-Type");
+		return NULL;
+	}
+	body = mm_http_body(r, &len);
+	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		snprintf(detail, sizeof(detail), "line %d, column %d: %s", je.line, je.column,
+		         je.text);
+		mm_http_reply_error(r, 400, "malformed JSON", detail);
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- replies ---------------------------------------------------------------------- */
+
+void mm_http_set_header(struct mm_http_req *r, const char *name, const char *value)
+{
+	struct evkeyvalq *h;
+
+	if (!can_reply(r))
+		return;
+	h = evhttp_request_get_output_headers(r->ev);
+	evhttp_remove_header(h, name);
+	evhttp_add_header(h, name, value);
+}
+
+/* Sends what is in the output buffer as the final reply. */
+static void send_final(struct mm_http_req *r, int status, const char *content_type)
+{
+	if (content_type != NULL)
+		mm_http_set_header(r, "Content-Type", content_type);
+	unpark(r);
+	evhttp_send_reply(r->ev, status, NULL, NULL);
+	r->ev = NULL;
+	r->replied = 1;
+}
+
+void mm_http_reply(struct mm_http_req *r, int status, const char *content_type, const void *body,
+                   size_t len)
+{
+	if (!can_reply(r) || r->streaming)
+		return;
+	if (len > 0)
+		evbuffer_add(evhttp_request_get_output_buffer(r->ev), body, len);
+	send_final(r, status, content_type);
+}
+
+static int dump_to_evbuffer(const char *buf, size_t size, void *data)
+{
+	return evbuffer_add(data, buf, size);
+}
+
+void mm_http_reply_json(struct mm_http_req *r, int status, json_t *j)
+{
+	struct evbuffer *out;
+
+	if (!can_reply(r) || r->streaming) {
+		json_decref(j);
+		return;
+	}
+	out = evhttp_request_get_output_buffer(r->ev);
+	if (j == NULL || json_dump_callback(j, dump_to_evbuffer, out, JSON_COMPACT) != 0) {
+		evbuffer_drain(out, evbuffer_get_length(out));
+		evbuffer_add_printf(out, "{\"error\":\"out of memory\",\"detail\":null}");
+		status = 500;
+	}
+	json_decref(j);
+	send_final(r, status, "application/json");
+}
+
+void mm_http_reply_error(struct mm_http_req *r, int status, const char *msg, const char *detail)
+{
+	mm_http_reply_json(r, status, json_pack("{s:s, s:s?}", "error", msg, "detail", detail));
+}
+
+/* ---- deferred replies and streams --------------------------------------------------- */
+
+void mm_http_keep(struct mm_http_req *r, void (*on_close)(struct mm_http_req *r, void *arg),
+                  void *arg)
+{
+	r->on_close = on_close;
+	r->close_arg = arg;
+	if (r->kept) {
+		if (on_close != NULL && !r->parked && can_reply(r))
+			park(r);
+		return;
+	}
+	r->kept = 1;
+	r->next = r->s->kept;
+	r->prev = NULL;
+	if (r->next != NULL)
+		r->next->prev = r;
+	r->s->kept = r;
+	/* Without on_close nobody needs to know early that the client left:
+	 * the reply then simply goes nowhere, and the socket calls a park
+	 * costs are saved (log ingest keeps every request for a commit). */
+	if ((on_close != NULL || r->streaming) && can_reply(r))
+		park(r);
+}
+
+void mm_http_release(struct mm_http_req *r)
+{
+	if (r == NULL)
+		return;
+	if (can_reply(r)) {
+		/* The owner forgot to answer: never leave a client hanging. */
+		if (r->streaming)
+			mm_http_stream_end(r);
+		else
+			mm_http_reply_error(r, 500, "internal error", "the request was dropped");
+	}
+	if (r->kept)
+		kept_unlink(r);
+	r->kept = 0;
+	r->on_close = NULL;
+	if (r->in_handler) {
+		r->released = 1;
+		return;
+	}
+	req_put(r);
+}
+
+int mm_http_closed(const struct mm_http_req *r)
+{
+	return r->closed;
+}
+
+void mm_http_stream_begin(struct mm_http_req *r, int status, const char *content_type)
+{
+	struct bufferevent *bev;
+
+	if (!can_reply(r) || r->streaming)
+		return;
+	if (content_type != NULL)
+		mm_http_set_header(r, "Content-Type", content_type);
+	mm_http_set_header(r, "Cache-Control", "no-cache");
+	evhttp_send_reply_start(r->ev, status, NULL);
+	r->streaming = 1;
+	if (r->kept && !r->parked)
+		park(r); /* a stream's owner must learn that the client left */
+	/* A stream may stay quiet longer than the read timeout: only a
+	 * stuck write ends it. */
+	if ((bev = req_bev(r)) != NULL)
+		bufferevent_set_timeouts(bev, NULL, &r->s->tv_timeout);
+}
+
+int mm_http_stream_send(struct mm_http_req *r, const void *data, size_t len)
+{
+	if (!can_reply(r) || !r->streaming)
+		return MM_ERR_IO;
+	if (len == 0)
+		return 0;
+	if (evbuffer_add(r->s->scratch, data, len) != 0)
+		return MM_ERR_NOMEM;
+	evhttp_send_reply_chunk(r->ev, r->s->scratch);
+	evbuffer_drain(r->s->scratch, evbuffer_get_length(r->s->scratch));
+	return 0;
+}
+
+void mm_http_stream_end(struct mm_http_req *r)
+{
+	struct bufferevent *bev;
+
+	if (!can_reply(r) || !r->streaming)
+		return;
+	unpark(r);
+	if ((bev = req_bev(r)) != NULL)
+		bufferevent_set_timeouts(bev, &r->s->tv_timeout, &r->s->tv_timeout);
+	evhttp_send_reply_end(r->ev);
+	r->ev = NULL;
+	r->replied = 1;
+}
