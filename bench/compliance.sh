@@ -33,7 +33,7 @@ PRAGMA synchronous=OFF;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $H)
 INSERT INTO hosts(id, node_key_hash, host_identifier, hostname, enrolled_at, last_seen)
-SELECT i, printf('%064x', i), printf('host-%06d', i), printf('host-%06d', i), 0, 0 FROM n;
+SELECT i, lower(hex(randomblob(32))), printf('host-%06d', i), printf('host-%06d', i), 0, 0 FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $P)
 INSERT INTO policies(policy, title, severity, kind, filename, source, created_at, updated_at)
 SELECT printf('policy-%02d', i), printf('Policy %d', i), i % 5, 'sql', 'p.yaml', '', 0, 0 FROM n;
@@ -55,17 +55,26 @@ echo "filled in $(( $(date +%s) - t0 )) s" >&2
 "$B/mamori-server" run --config "$D/srv/mamori-server.yaml" --port 0 2>"$D/server.log" &
 SPID=$!
 i=0
-while ! grep -q 'listening on' "$D/server.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -q 'listening on' "$D/server.log" 2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 URL=$(grep -o 'https://[^ ]*' "$D/server.log" | head -1)
+if [ -z "$URL" ]; then
+	echo "compliance.sh: the coordinator did not start:" >&2
+	cat "$D/server.log" >&2
+	exit 1
+fi
+echo "coordinator started with $H hosts in $((i / 10)).$((i % 10)) s" >&2
 
 timeit() { # label url: N requests on one connection, median and max in ms
 	label=$1; url=$2
 	args=""
 	j=0
-	while [ $j -lt "$N" ]; do args="$args $url"; j=$((j + 1)); done
+	while [ $j -lt "$N" ]; do args="$args -o /dev/null $url"; j=$((j + 1)); done
 	# shellcheck disable=SC2086
-	curl -s -o /dev/null --cacert "$D/srv/ca.pem" -H "Authorization: Bearer $TOKEN" \
-		-w '%{time_starttransfer} %{time_pretransfer}\n' $args |
+	curl -s --cacert "$D/srv/ca.pem" -H "Authorization: Bearer $TOKEN" \
+		-w '%{time_total} %{time_pretransfer}\n' $args |
 		awk '{ printf "%.3f\n", ($1 - $2) * 1000 }' | sort -n |
 		awk -v label="$label" '{ t[NR] = $1 } END {
 			printf "%-40s median %8.2f ms   max %8.2f ms   (%d requests)\n",
