@@ -11,6 +11,13 @@
  *               deleted only once the coordinator acknowledged them
  *   distributed POST /distributed/read every distributed_interval, run what
  *               it asks, POST /distributed/write
+ *   policies    each policy of the config's mamori.policies at its interval
+ *               (plus a splay; at most POLICY_STEP_MS of them per step), the
+ *               latest verdicts kept in the state DB (daemon_policy.c)
+ *   verdicts    POST /api/v1/mamori/verdicts: changed verdicts soon after
+ *               they change (at most one report per VERDICT_GAP_MS), every
+ *               verdict ("full") at start, after each enrollment, when
+ *               policies left the config and every policy_full_report
  *
  * Any answer with "node_invalid": true drops the node key and enrolls again
  * (queued lines stay).  A request that fails (no answer, not JSON, HTTP
@@ -32,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "daemon_curl.h" /* libcurl, loaded by the daemon at start */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -40,6 +47,7 @@
 #include "daemon.h"
 #include "error.h"
 #include "fileio.h"
+#include "policy.h"
 #include "version.h"
 
 #define BACKOFF_MIN_MS         1000
@@ -48,6 +56,8 @@
 #define FINAL_FLUSH_MS         5000
 #define MAX_PENDING_WRITES     8
 #define SECRET_MAX             4096
+#define POLICY_STEP_MS         1000 /* policy evaluation per loop step, then other work */
+#define VERDICT_GAP_MS         1000 /* between two reports of changed verdicts */
 
 struct daemon {
 	struct mm_daemon_config *cfg;
@@ -66,10 +76,15 @@ struct daemon {
 	int64_t backoff_ms; /* current backoff, 0 = none */
 	int invalid_streak; /* node_invalid answers since the last success */
 	int64_t next_config, next_dist, next_flush;
-	int64_t accelerate_until; /* distributed polling every second until then */
-	json_t *pending_writes;   /* distributed answers not delivered yet (array) */
-	size_t batch_limit;       /* lines per /log batch; halved on HTTP 413 */
-	char last_error[128];     /* "error" of the last failed answer, or "" */
+	int64_t accelerate_until;  /* distributed polling every second until then */
+	json_t *pending_writes;    /* distributed answers not delivered yet (array) */
+	size_t batch_limit;        /* lines per /log batch; halved on HTTP 413 */
+	struct mm_dpolicies *pols; /* NULL: the config has no mamori.policies */
+	char *pols_text;           /* the mamori.policies applied (canonical JSON) */
+	int full_pending;          /* a full verdict report is due */
+	int64_t next_full;         /* the next periodic full report */
+	int64_t next_verdicts;     /* no report of changed verdicts before this */
+	char last_error[128];      /* "error" of the last failed answer, or "" */
 };
 
 static int64_t mono_ms(void)
@@ -361,6 +376,8 @@ static int enroll(struct daemon *d)
 	}
 	backoff_reset(d);
 	d->next_config = d->now; /* a new key: fetch the config at once */
+	/* The coordinator may have lost this host's verdicts, or never had them. */
+	d->full_pending = 1;
 	r = 0;
 out:
 	if (resp != NULL && json_string_value(json_object_get(resp, "node_key")) != NULL) {
@@ -453,6 +470,134 @@ static void apply_schedule(struct daemon *d, struct mm_schedule *s)
 	mm_dlog(MM_DLOG_INFO, "schedule: %zu queries in %zu packs", s->nqueries, s->npacks);
 }
 
+/* ---- policies ------------------------------------------------------------------------ */
+
+static void policy_limits(const struct daemon *d, struct mm_policy_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->time_limit_ms = d->cfg->time_limit_ms; /* same meaning: 0 default, < 0 none */
+}
+
+/* How often a policy runs: its interval, or policy_override when shorter. */
+static int64_t policy_every_ms(const struct daemon *d, const struct mm_dpolicy *dp)
+{
+	int64_t ms = dp->interval * 1000;
+
+	if (d->cfg->policy_override_ms > 0 && d->cfg->policy_override_ms < ms)
+		ms = d->cfg->policy_override_ms;
+	return ms;
+}
+
+/* When a policy new in the set (or changed) first runs: at once plus its
+ * splay, or, when the stored verdict came from the same source, where its
+ * last evaluation puts it (a restart does not rerun everything). */
+static int64_t policy_first_due(struct daemon *d, const struct mm_dpolicy *dp)
+{
+	int64_t every = policy_every_ms(d, dp), at = 0, base = d->now;
+	char hash[65], *err = NULL;
+
+	if (d->once)
+		return d->now;
+	if (mm_state_verdict_last(d->st, dp->id, &at, hash, &err) != 0) {
+		mm_dlog(MM_DLOG_WARN, "%s", err);
+		free(err);
+	} else if (at > 0 && strcmp(hash, dp->hash) == 0) {
+		int64_t left = at * 1000 + every - (int64_t)time(NULL) * 1000;
+		if (left > every)
+			left = every;
+		if (left > 0)
+			base += left;
+	}
+	return base + mm_splay_ms(dp->id, d->host_id, every >= 1000 ? every / 1000 : 1,
+	                          d->cfg->splay_percent);
+}
+
+/* After a change of policy_override: nothing waits longer than its period. */
+static void policies_reschedule(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; d->pols != NULL && i < d->pols->n; i++) {
+		struct mm_dpolicy *dp = &d->pols->v[i];
+		if (dp->due_ms > d->now + policy_every_ms(d, dp))
+			dp->due_ms = d->now + policy_every_ms(d, dp);
+	}
+}
+
+/* Makes list (a config's mamori.policies; NULL when it has none) the policy
+ * set unless it is the one in force: unchanged policies keep their state,
+ * new and changed ones are loaded and scheduled, verdicts of policies that
+ * left are deleted and a full report is then due.  from_cache: list comes
+ * from the state DB (not stored again). */
+static void apply_policies(struct daemon *d, json_t *list, int from_cache)
+{
+	struct mm_dpolicies *s = NULL;
+	struct mm_policy_limits lim;
+	char *text, *err = NULL, **ids = NULL;
+	int64_t removed = 0;
+	size_t i, fresh = 0, bad = 0;
+
+	if (!json_is_array(list))
+		list = NULL;
+	text = list != NULL ? json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS) : strdup("null");
+	if (text == NULL) {
+		mm_dlog(MM_DLOG_ERROR, "policies: out of memory");
+		return;
+	}
+	if (d->pols_text != NULL && strcmp(text, d->pols_text) == 0) {
+		free(text);
+		return;
+	}
+	policy_limits(d, &lim);
+	if (list != NULL && mm_dpolicies_update(list, d->pols, &lim, &s) != 0) {
+		mm_dlog(MM_DLOG_ERROR, "policies: out of memory; keeping the current ones");
+		free(text);
+		return;
+	}
+	if (s != NULL && s->n > 0 && (ids = calloc(s->n, sizeof(*ids))) == NULL) {
+		mm_dlog(MM_DLOG_ERROR, "policies: out of memory; keeping the current ones");
+		mm_dpolicies_free(s);
+		free(text);
+		return;
+	}
+	for (i = 0; s != NULL && i < s->n; i++) {
+		struct mm_dpolicy *dp = &s->v[i];
+		ids[i] = dp->id;
+		if (dp->fresh) {
+			dp->due_ms = policy_first_due(d, dp);
+			fresh++;
+		} else if (dp->due_ms > d->now + policy_every_ms(d, dp)) {
+			dp->due_ms = d->now + policy_every_ms(d, dp); /* its interval shrank */
+		}
+		if (dp->p == NULL)
+			bad++;
+	}
+	if (mm_state_verdicts_retain(d->st, ids, s != NULL ? s->n : 0, &removed, &err) != 0) {
+		mm_dlog(MM_DLOG_ERROR, "%s", err);
+		free(err);
+		err = NULL;
+	} else if (removed > 0) {
+		mm_dlog(MM_DLOG_INFO,
+		        "policies: %lld verdicts of policies no longer in the config deleted",
+		        (long long)removed);
+		d->full_pending = 1;
+	}
+	free(ids);
+	mm_dpolicies_free(d->pols);
+	d->pols = s;
+	if (!from_cache && mm_state_kv_set(d->st, "policies", text, &err) != 0) {
+		mm_dlog(MM_DLOG_WARN, "cannot cache the policies: %s", err);
+		free(err);
+	}
+	free(d->pols_text);
+	d->pols_text = text;
+	if (s == NULL)
+		mm_dlog(MM_DLOG_INFO, "policies: none in the config");
+	else
+		mm_dlog(MM_DLOG_INFO, "policies: %zu (%zu new or changed, %zu do not load)", s->n,
+		        fresh, bad);
+}
+
 /* Parses and applies a coordinator config unless it is the one in force.
  * Returns 0, or -1 (logged) when it is not usable. */
 static int use_config(struct daemon *d, json_t *cfg, int from_cache)
@@ -460,6 +605,10 @@ static int use_config(struct daemon *d, json_t *cfg, int from_cache)
 	struct mm_schedule *s = NULL;
 	char *text, *err = NULL;
 
+	/* The policies come apart from the schedule: the cached config is
+	 * stored without them (kv "policies" holds them). */
+	if (!from_cache)
+		apply_policies(d, json_object_get(json_object_get(cfg, "mamori"), "policies"), 0);
 	/* Fields that say nothing about the schedule (the coordinator's host
 	 * id changes with a new enrollment). */
 	json_object_del(cfg, "node_invalid");
@@ -595,6 +744,146 @@ static void run_due(struct daemon *d)
 		run_scheduled(d, q);
 		d->now = mono_ms();
 	}
+}
+
+/* Evaluates one policy and stores its verdict. */
+static void eval_policy(struct daemon *d, const struct mm_dpolicy *dp,
+                        const struct mm_policy_limits *lim)
+{
+	struct mm_vrec v;
+	char *err = NULL;
+	int changed = 0;
+	int64_t t0 = mono_ms();
+
+	if (mm_dpolicy_eval(dp, d->eng, lim, (int64_t)time(NULL), &v) != 0) {
+		mm_dlog(MM_DLOG_ERROR, "policy %s: out of memory", dp->id);
+		return;
+	}
+	if (mm_state_verdict_put(d->st, &v, dp->hash, &changed, &err) != 0) {
+		mm_dlog(MM_DLOG_ERROR, "policy %s: cannot store the verdict: %s", dp->id, err);
+		free(err);
+	} else if (changed) {
+		mm_dlog(MM_DLOG_INFO, "policy %s: %s: %.200s", dp->id, v.verdict, v.reason);
+	}
+	mm_dlog(MM_DLOG_DEBUG, "policy %s: %s in %lld ms%s", dp->id, v.verdict,
+	        (long long)(mono_ms() - t0), changed ? "" : " (unchanged)");
+	mm_vrec_clear(&v);
+}
+
+/* Evaluates the due policies (all of them with --once), for at most
+ * POLICY_STEP_MS per call: the rest stay due for the next step, so the
+ * sender and distributed queries are not held up for long. */
+static void run_policies(struct daemon *d)
+{
+	struct mm_policy_limits lim;
+	int64_t t0 = mono_ms();
+	size_t i;
+
+	policy_limits(d, &lim);
+	for (i = 0; d->pols != NULL && i < d->pols->n; i++) {
+		struct mm_dpolicy *dp = &d->pols->v[i];
+		int64_t every = policy_every_ms(d, dp);
+
+		if (!d->once && dp->due_ms > d->now)
+			continue;
+		if (!d->once && (stop_pending() || mono_ms() - t0 >= POLICY_STEP_MS))
+			return;
+		dp->due_ms += every;
+		if (dp->due_ms <= d->now)
+			dp->due_ms = d->now + every; /* fell behind: skip, as queries do */
+		eval_policy(d, dp, &lim);
+		d->now = mono_ms();
+	}
+}
+
+/* Sends a verdict report: every verdict (full) or the changed ones not sent
+ * yet.  Returns a CALL_* value; CALL_OK also when there was nothing to send.
+ * A report the coordinator refuses as such (a 4xx other than 408/429) is
+ * dropped (logged) rather than sent again forever. */
+static int send_verdicts(struct daemon *d, int full)
+{
+	json_t *list = NULL, *resp = NULL;
+	char *body = NULL, *err = NULL;
+	int64_t last_gen = 0;
+	size_t len = 0, n;
+	long status = 0;
+	int rc = CALL_FAILED;
+
+	if (mm_state_verdicts_report(d->st, full, MM_VERDICT_BATCH,
+	                             full ? MM_VERDICT_FULL_BYTES : MM_VERDICT_BATCH_BYTES, &list,
+	                             &last_gen, &err) != 0) {
+		mm_dlog(MM_DLOG_ERROR, "verdict report: %s", err != NULL ? err : "out of memory");
+		goto out;
+	}
+	n = json_array_size(list);
+	if (!full && n == 0) {
+		rc = CALL_OK;
+		goto out;
+	}
+	if ((body = mm_verdicts_body(full, list, &len)) == NULL) {
+		mm_dlog(MM_DLOG_ERROR, "verdict report: out of memory");
+		goto out;
+	}
+	rc = call(d, "/api/v1/mamori/verdicts", body, len, 0, &status, &resp);
+	if (rc == CALL_FAILED && status >= 400 && status < 500 && status != 408 && status != 429) {
+		mm_dlog(MM_DLOG_WARN,
+		        "the coordinator refuses the %s verdict report (HTTP %ld): dropped",
+		        full ? "full" : "changed", status);
+		backoff_reset(d);
+	} else if (rc != CALL_OK) {
+		goto out;
+	} else {
+		mm_dlog(MM_DLOG_DEBUG, "sent %zu verdicts%s: %lld accepted, %lld ignored", n,
+		        full ? " (full report)" : "",
+		        (long long)json_integer_value(json_object_get(resp, "accepted")),
+		        (long long)json_integer_value(json_object_get(resp, "ignored")));
+	}
+	if (mm_state_verdicts_ack(d->st, last_gen, &err) != 0) {
+		mm_dlog(MM_DLOG_ERROR, "%s", err);
+		rc = CALL_FAILED;
+		goto out;
+	}
+	if (full) {
+		d->full_pending = 0;
+		d->next_full = mono_ms() + d->cfg->policy_full_report_ms;
+	}
+out:
+	json_decref(list);
+	json_decref(resp);
+	free(body);
+	free(err);
+	return rc;
+}
+
+/* Sends what verdicts are due: a full report when one is, else the changed
+ * verdicts (no sooner than VERDICT_GAP_MS after the last report, so a burst
+ * of evaluations goes in one).  Only to a coordinator whose config has
+ * mamori.policies. */
+static void verdicts_step(struct daemon *d)
+{
+	int64_t total = 0, unsent = 0;
+	char *err = NULL;
+
+	if (d->pols == NULL || d->node_key == NULL || d->now < d->retry_at)
+		return;
+	if (d->now >= d->next_full)
+		d->full_pending = 1;
+	if (d->full_pending) {
+		send_verdicts(d, 1);
+	} else if (d->now >= d->next_verdicts) {
+		if (mm_state_verdicts_count(d->st, &total, &unsent, &err) != 0) {
+			mm_dlog(MM_DLOG_ERROR, "%s", err);
+			free(err);
+			return;
+		}
+		if (unsent == 0)
+			return;
+		send_verdicts(d, 0);
+	} else {
+		return;
+	}
+	d->now = mono_ms();
+	d->next_verdicts = d->now + VERDICT_GAP_MS;
 }
 
 /* ---- the sender ------------------------------------------------------------------- */
@@ -886,6 +1175,9 @@ static void reload(struct daemon *d)
 	mm_state_set_bounds(d->st, d->cfg->queue_max_rows, d->cfg->queue_max_bytes);
 	if (new_id && host_facts(d) != 0)
 		mm_dlog(MM_DLOG_ERROR, "out of memory");
+	policies_reschedule(d);
+	if (new_state)
+		d->full_pending = 1; /* another state DB: other verdicts */
 	backoff_reset(d);
 	d->next_config = d->now;
 	d->next_dist = d->now + d->cfg->distributed_interval_ms;
@@ -953,6 +1245,10 @@ static void loop(struct daemon *d)
 		d->now = mono_ms();
 		run_due(d);
 		d->now = mono_ms();
+		run_policies(d);
+		d->now = mono_ms();
+		verdicts_step(d);
+		d->now = mono_ms();
 		if (d->node_key != NULL && d->now >= d->retry_at && d->now >= d->next_dist) {
 			distributed(d);
 			d->now = mono_ms();
@@ -975,6 +1271,11 @@ static void loop(struct daemon *d)
 			for (i = 0; i < d->sched->nqueries; i++)
 				wake = min64(wake, d->sched->queries[i].due_ms);
 		}
+		if (d->pols != NULL) {
+			size_t i;
+			for (i = 0; i < d->pols->n; i++)
+				wake = min64(wake, d->pols->v[i].due_ms);
+		}
 		remote = d->retry_at;
 		if (d->node_key == NULL) {
 			wake = min64(wake, remote);
@@ -984,13 +1285,23 @@ static void loop(struct daemon *d)
 			mm_state_queue_stats(d->st, &rows, &bytes);
 			if (rows > 0)
 				wake = min64(wake, max64(remote, d->next_flush));
+			if (d->pols != NULL) {
+				int64_t total = 0, unsent = 0;
+				char *err = NULL;
+				if (mm_state_verdicts_count(d->st, &total, &unsent, &err) != 0)
+					free(err);
+				wake = min64(
+				    wake, max64(remote, d->full_pending ? d->now : d->next_full));
+				if (unsent > 0)
+					wake = min64(wake, max64(remote, d->next_verdicts));
+			}
 		}
 		wait_signals(d, wake - mono_ms());
 	}
 }
 
-/* --once: enroll, fetch the config, run every query once, flush.  Returns
- * the exit code. */
+/* --once: enroll, fetch the config, run every query and every policy once,
+ * flush, send a full verdict report.  Returns the exit code. */
 static int once(struct daemon *d)
 {
 	int attempts, r, invalid = 0;
@@ -1010,6 +1321,8 @@ static int once(struct daemon *d)
 		return MM_EXIT_FAIL;
 	d->now = mono_ms();
 	run_due(d);
+	d->now = mono_ms();
+	run_policies(d);
 	for (attempts = 0; attempts < 3; attempts++) {
 		backoff_reset(d);
 		r = flush(d, 1 << 30, 0, 0, &invalid);
@@ -1025,6 +1338,22 @@ static int once(struct daemon *d)
 	if (rows > 0)
 		return MM_EXIT_FAIL;
 	mm_dlog(MM_DLOG_INFO, "--once: every line acknowledged");
+	if (d->pols == NULL)
+		return MM_EXIT_OK;
+	for (attempts = 0; attempts < 3; attempts++) {
+		backoff_reset(d);
+		d->now = mono_ms();
+		r = send_verdicts(d, 1);
+		if (r == CALL_OK)
+			break;
+		if (r != CALL_INVALID)
+			return MM_EXIT_FAIL;
+		if (enroll(d) != 0)
+			return MM_EXIT_FAIL;
+	}
+	if (attempts == 3)
+		return MM_EXIT_FAIL;
+	mm_dlog(MM_DLOG_INFO, "--once: %zu policy verdicts acknowledged", d->pols->n);
 	return MM_EXIT_OK;
 }
 
@@ -1080,6 +1409,14 @@ int mm_cmd_daemon(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	{
+		char *cerr = NULL;
+		if (mm_curl_load(&cerr) != 0) {
+			mm_dlog(MM_DLOG_ERROR, "%s", cerr != NULL ? cerr : "cannot load libcurl");
+			free(cerr);
+			goto out;
+		}
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		mm_dlog(MM_DLOG_ERROR, "cannot initialise libcurl");
 		goto out;
@@ -1098,7 +1435,8 @@ int mm_cmd_daemon(int argc, char **argv)
 		rc = once(&d);
 		goto out;
 	}
-	/* Until the coordinator answers, run the schedule it gave last time. */
+	/* Until the coordinator answers, run the schedule and the policies it
+	 * gave last time. */
 	if (mm_state_kv_get(d.st, "config", &cached, &err) == 0 && cached != NULL) {
 		json_t *j = json_loads(cached, 0, NULL);
 		if (j != NULL)
@@ -1107,6 +1445,17 @@ int mm_cmd_daemon(int argc, char **argv)
 	}
 	free(err);
 	err = NULL;
+	free(cached);
+	cached = NULL;
+	if (mm_state_kv_get(d.st, "policies", &cached, &err) == 0 && cached != NULL) {
+		json_t *j = json_loads(cached, JSON_DECODE_ANY, NULL);
+		apply_policies(&d, j, 1);
+		json_decref(j);
+	}
+	free(err);
+	err = NULL;
+	/* A full verdict report at start: whatever the coordinator missed. */
+	d.next_full = d.now;
 	loop(&d);
 	/* Last flush: not interrupted by the signal that asked us to stop, and
 	 * short; whatever is left stays queued for the next start. */
@@ -1126,6 +1475,8 @@ out:
 	free(cached);
 	free(err);
 	mm_schedule_free(d.sched);
+	mm_dpolicies_free(d.pols);
+	free(d.pols_text);
 	free(d.config_text);
 	free(d.host_id);
 	free(d.hostname);
@@ -1138,6 +1489,7 @@ out:
 	mm_engine_free(d.eng);
 	mm_state_close(d.st);
 	mm_daemon_config_free(d.cfg);
-	curl_global_cleanup();
+	if (mm_curl.global_cleanup != NULL)
+		curl_global_cleanup();
 	return rc;
 }

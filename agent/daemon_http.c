@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include "daemon_curl.h" /* libcurl, loaded by the daemon at start */
 #include <openssl/crypto.h>
 
 #include "error.h"
