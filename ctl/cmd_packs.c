@@ -8,7 +8,6 @@
  * follows the extension; a .conf (osquery JSON) pack is named after its file
  * without the extension, a YAML pack carries its own name.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,65 +35,8 @@ static const char *pack_format(const char *name)
 	return NULL;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Appends the pack files of directory dir (sorted) to *files.  Returns 0 or
- * an exit code (message printed). */
-static int list_dir(const char *dir, char ***files, int *nfiles)
-{
-	DIR *d;
-	struct dirent *de;
-	struct stat st;
-	char **names = NULL, *p;
-	int n = 0, i, r = CTL_EXIT_FAIL;
-
-	if ((d = opendir(dir)) == NULL)
-		return ctl_fail("cannot read directory %s: %s", dir, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		const char *ext = strrchr(de->d_name, '.');
-
-		if (de->d_name[0] == '.' || ext == NULL ||
-		    (strcmp(ext, ".yaml") != 0 && strcmp(ext, ".yml") != 0 &&
-		     strcmp(ext, ".conf") != 0))
-			continue;
-		p = xasprintf("%s%s%s", dir, mm_endswith(dir, "/") ? "" : "/", de->d_name);
-		if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
-			free(p);
-			continue;
-		}
-		if (n >= MAX_PACK_FILES) {
-			free(p);
-			ctl_fail("%s: more than %d pack files", dir, MAX_PACK_FILES);
-			goto out;
-		}
-		names = xreallocarray(names, (size_t)n + 1, sizeof(char *));
-		names[n++] = p;
-	}
-	if (n == 0) {
-		ctl_fail("no *.yaml, *.yml or *.conf files in %s", dir);
-		goto out;
-	}
-	qsort(names, (size_t)n, sizeof(char *), cmp_str);
-	if (*nfiles + n > MAX_PACK_FILES) {
-		ctl_fail("more than %d pack files", MAX_PACK_FILES);
-		goto out;
-	}
-	*files = xreallocarray(*files, (size_t)*nfiles + (size_t)n, sizeof(char *));
-	for (i = 0; i < n; i++) {
-		(*files)[(*nfiles)++] = names[i];
-		names[i] = NULL;
-	}
-	r = 0;
-out:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	return r;
-}
+/* What a directory contributes (a single file may also be .json). */
+static const char *const pack_dir_exts[] = { ".yaml", ".yml", ".conf", NULL };
 
 /* One element of the request: {"format", "filename", "name" (conf), "source"}.
  * *total counts the bytes read.  Returns 0 or an exit code. */
@@ -167,7 +109,8 @@ int ctl_cmd_packs_apply(struct ctl *c, int argc, char **argv)
 			goto out;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if ((r = list_dir(args[i], &files, &nfiles)) != 0)
+			if ((r = ctl_collect_files(c, args[i], pack_dir_exts, MAX_PACK_FILES, &files,
+						   &nfiles)) != 0)
 				goto out;
 			continue;
 		}

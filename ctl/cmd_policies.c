@@ -7,12 +7,10 @@
  * them all in one transaction, or none.  A directory contributes its *.lua,
  * *.yaml and *.yml files (not hidden ones, not sub-directories), sorted.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ctl.h"
 #include "error.h"
@@ -25,77 +23,7 @@
 #define POLICY_FILE_CAP (1u << 20) /* as agent/policy.h's MM_POLICY_FILE_CAP */
 #define POLICY_TOTAL_CAP (32u << 20)
 
-static int is_policy_file(const char *name)
-{
-	return name[0] != '.' &&
-	       (mm_endswith(name, ".lua") || mm_endswith(name, ".yaml") || mm_endswith(name, ".yml"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Appends path (a file) or the policy files of path (a directory, sorted)
- * to *files.  Returns 0 or an exit code (message printed). */
-static int add_path(struct ctl *c, const char *path, char ***files, int *nfiles)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	char **names = NULL;
-	int n = 0, i, r = CTL_EXIT_FAIL;
-
-	if (stat(path, &st) != 0)
-		return ctl_fail("cannot read %s: %s", path, strerror(errno));
-	if (!S_ISDIR(st.st_mode)) {
-		const char *base = strrchr(path, '/');
-		if (!is_policy_file(base != NULL ? base + 1 : path))
-			return ctl_usage_error(c, "%s: a policy file ends in .lua, .yaml or .yml",
-					       path);
-		if (*nfiles >= MAX_POLICY_FILES)
-			return ctl_fail("more than %d policy files", MAX_POLICY_FILES);
-		*files = xreallocarray(*files, (size_t)*nfiles + 1, sizeof(char *));
-		(*files)[(*nfiles)++] = xstrdup(path);
-		return 0;
-	}
-	if ((d = opendir(path)) == NULL)
-		return ctl_fail("cannot read directory %s: %s", path, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		char *p;
-		if (!is_policy_file(de->d_name))
-			continue;
-		p = xasprintf("%s%s%s", path, mm_endswith(path, "/") ? "" : "/", de->d_name);
-		if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
-			free(p);
-			continue;
-		}
-		if (*nfiles + n >= MAX_POLICY_FILES) {
-			free(p);
-			ctl_fail("more than %d policy files", MAX_POLICY_FILES);
-			goto out;
-		}
-		names = xreallocarray(names, (size_t)n + 1, sizeof(char *));
-		names[n++] = p;
-	}
-	if (n == 0) {
-		ctl_fail("no *.lua, *.yaml or *.yml files in %s", path);
-		goto out;
-	}
-	qsort(names, (size_t)n, sizeof(char *), cmp_str);
-	*files = xreallocarray(*files, (size_t)*nfiles + (size_t)n, sizeof(char *));
-	for (i = 0; i < n; i++) {
-		(*files)[(*nfiles)++] = names[i];
-		names[i] = NULL;
-	}
-	r = 0;
-out:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	return r;
-}
+static const char *const policy_exts[] = { ".lua", ".yaml", ".yml", NULL };
 
 /* {"filename": base name, "source": text}.  Returns 0 or an exit code. */
 static int policy_entry(const char *path, size_t *total, json_t *arr)
@@ -151,7 +79,8 @@ int ctl_cmd_policies_apply(struct ctl *c, int argc, char **argv)
 	if (nargs == 0)
 		return ctl_usage_error(c, "which policies? give -f FILE or -f DIR");
 	for (i = 0; i < nargs; i++)
-		if ((r = add_path(c, args[i], &files, &nfiles)) != 0)
+		if ((r = ctl_collect_files(c, args[i], policy_exts, MAX_POLICY_FILES, &files,
+					   &nfiles)) != 0)
 			goto out;
 	body = json_object();
 	arr = json_array();

@@ -114,6 +114,12 @@ json_t *ctl_expect(const json_t *resp, const char *key, json_type t);
  * exit code. */
 int ctl_change(struct ctl *c, const char *method, const char *path, const json_t *body,
 	       const char *done);
+/* Appends to *files (count in *nfiles, at most max in all) the file path,
+ * or, for a directory, its regular files whose names end in one of exts
+ * (NULL-terminated; hidden files and sub-directories skipped), sorted by
+ * name.  Returns 0 or an exit code (the problem printed). */
+int ctl_collect_files(struct ctl *c, const char *path, const char *const *exts, int max,
+		      char ***files, int *nfiles);
 /* Frees what c holds (the token is wiped). */
 void ctl_free(struct ctl *c);
 

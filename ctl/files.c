@@ -1,0 +1,87 @@
+/*
+ * files.c - the files a `-f FILE|DIR` option names, for the verbs that
+ * upload content (packs apply, policies apply, labels apply).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl.h"
+#include "strutil.h"
+#include "util.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 1 when name ends in one of the extensions (".yaml", ...; NULL-terminated). */
+static int has_ext(const char *name, const char *const *exts)
+{
+	for (; *exts != NULL; exts++)
+		if (mm_endswith(name, *exts))
+			return 1;
+	return 0;
+}
+
+int ctl_collect_files(struct ctl *c, const char *path, const char *const *exts, int max,
+		      char ***files, int *nfiles)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	int n = 0, i, r = CTL_EXIT_FAIL;
+
+	if (stat(path, &st) != 0)
+		return ctl_fail("cannot read %s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode)) {
+		if (!has_ext(path, exts))
+			return ctl_usage_error(c, "%s: expected a file ending in %s%s%s", path,
+					       exts[0], exts[1] != NULL ? " or " : "",
+					       exts[1] != NULL ? exts[1] : "");
+		if (*nfiles >= max)
+			return ctl_fail("more than %d files", max);
+		*files = xreallocarray(*files, (size_t)*nfiles + 1, sizeof(char *));
+		(*files)[(*nfiles)++] = xstrdup(path);
+		return 0;
+	}
+	if ((d = opendir(path)) == NULL)
+		return ctl_fail("cannot read directory %s: %s", path, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+		if (de->d_name[0] == '.' || !has_ext(de->d_name, exts))
+			continue;
+		p = xasprintf("%s%s%s", path, mm_endswith(path, "/") ? "" : "/", de->d_name);
+		if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
+			free(p);
+			continue;
+		}
+		if (*nfiles + n >= max) {
+			free(p);
+			ctl_fail("%s: more than %d files", path, max);
+			goto out;
+		}
+		names = xreallocarray(names, (size_t)n + 1, sizeof(char *));
+		names[n++] = p;
+	}
+	if (n == 0) {
+		ctl_fail("no matching files in %s", path);
+		goto out;
+	}
+	qsort(names, (size_t)n, sizeof(char *), cmp_str);
+	*files = xreallocarray(*files, (size_t)*nfiles + (size_t)n, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		(*files)[(*nfiles)++] = names[i];
+		names[i] = NULL;
+	}
+	r = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return r;
+}
