@@ -770,24 +770,31 @@ static void eval_policy(struct daemon *d, const struct mm_dpolicy *dp,
 	mm_vrec_clear(&v);
 }
 
-/* Evaluates the due policies (all of them with --once), for at most
- * POLICY_STEP_MS per call: the rest stay due for the next step, so the
- * sender and distributed queries are not held up for long. */
+/* Evaluates the due policies (all of them with --once), each at most once
+ * and for at most POLICY_STEP_MS per call: the rest stay due for the next
+ * step, so the sender and distributed queries are not held up for long. */
 static void run_policies(struct daemon *d)
 {
 	struct mm_policy_limits lim;
-	int64_t t0 = mono_ms();
-	size_t i;
+	int64_t t0 = mono_ms(), start = d->now;
 
 	policy_limits(d, &lim);
-	for (i = 0; d->pols != NULL && i < d->pols->n; i++) {
-		struct mm_dpolicy *dp = &d->pols->v[i];
-		int64_t every = policy_every_ms(d, dp);
+	while (d->pols != NULL) {
+		struct mm_dpolicy *dp = NULL;
+		int64_t every;
+		size_t i;
 
-		if (!d->once && dp->due_ms > d->now)
-			continue;
+		/* The most overdue first: a step cut short by its budget does not
+		 * starve the policies at the end of the list. */
+		for (i = 0; i < d->pols->n; i++)
+			if (d->pols->v[i].due_ms <= start &&
+			    (dp == NULL || d->pols->v[i].due_ms < dp->due_ms))
+				dp = &d->pols->v[i];
+		if (dp == NULL)
+			return;
 		if (!d->once && (stop_pending() || mono_ms() - t0 >= POLICY_STEP_MS))
 			return;
+		every = policy_every_ms(d, dp);
 		dp->due_ms += every;
 		if (dp->due_ms <= d->now)
 			dp->due_ms = d->now + every; /* fell behind: skip, as queries do */
@@ -856,31 +863,31 @@ out:
 }
 
 /* Sends what verdicts are due: a full report when one is, else the changed
- * verdicts (no sooner than VERDICT_GAP_MS after the last report, so a burst
- * of evaluations goes in one).  Only to a coordinator whose config has
+ * verdicts; no sooner than VERDICT_GAP_MS after the last attempt, so a burst
+ * of evaluations goes in one report and a report that cannot even be built
+ * is not retried in a tight loop.  Only to a coordinator whose config has
  * mamori.policies. */
 static void verdicts_step(struct daemon *d)
 {
 	int64_t total = 0, unsent = 0;
 	char *err = NULL;
 
-	if (d->pols == NULL || d->node_key == NULL || d->now < d->retry_at)
+	if (d->pols == NULL || d->node_key == NULL || d->now < d->retry_at ||
+	    d->now < d->next_verdicts)
 		return;
 	if (d->now >= d->next_full)
 		d->full_pending = 1;
 	if (d->full_pending) {
 		send_verdicts(d, 1);
-	} else if (d->now >= d->next_verdicts) {
+	} else {
 		if (mm_state_verdicts_count(d->st, &total, &unsent, &err) != 0) {
 			mm_dlog(MM_DLOG_ERROR, "%s", err);
 			free(err);
-			return;
+			unsent = 1; /* try the report: it says what is wrong, and we wait */
 		}
 		if (unsent == 0)
 			return;
 		send_verdicts(d, 0);
-	} else {
-		return;
 	}
 	d->now = mono_ms();
 	d->next_verdicts = d->now + VERDICT_GAP_MS;
@@ -1288,12 +1295,12 @@ static void loop(struct daemon *d)
 			if (d->pols != NULL) {
 				int64_t total = 0, unsent = 0;
 				char *err = NULL;
+				int64_t v = max64(remote, d->next_verdicts);
 				if (mm_state_verdicts_count(d->st, &total, &unsent, &err) != 0)
 					free(err);
-				wake = min64(
-				    wake, max64(remote, d->full_pending ? d->now : d->next_full));
-				if (unsent > 0)
-					wake = min64(wake, max64(remote, d->next_verdicts));
+				wake = min64(wake, d->full_pending || unsent > 0
+				                       ? v
+				                       : max64(v, d->next_full));
 			}
 		}
 		wait_signals(d, wake - mono_ms());

@@ -370,14 +370,14 @@ int mm_platform_matches(const char *platform);
 struct mm_policy;
 struct mm_policy_limits;
 
-#define MM_DPOLICY_MAX            10000       /* policies taken from one config */
-#define MM_DPOLICY_INTERVAL       3600        /* seconds, when the config gives none */
-#define MM_VERDICT_MAX_ROWS       100         /* rows of a verdict kept and sent */
-#define MM_VERDICT_MAX_ROWS_BYTES (64 << 10)  /* and their JSON text */
-#define MM_VERDICT_MAX_REASON     4096        /* bytes of a reason */
-#define MM_VERDICT_BATCH          1000        /* verdicts per report of changes */
-#define MM_VERDICT_BATCH_BYTES    (1 << 20)   /* and bytes */
-#define MM_VERDICT_FULL_BYTES     (4 << 20)   /* a full report's rows budget */
+#define MM_DPOLICY_MAX            10000      /* policies taken from one config */
+#define MM_DPOLICY_INTERVAL       3600       /* seconds, when the config gives none */
+#define MM_VERDICT_MAX_ROWS       100        /* rows of a verdict kept and sent */
+#define MM_VERDICT_MAX_ROWS_BYTES (64 << 10) /* and their JSON text */
+#define MM_VERDICT_MAX_REASON     4096       /* bytes of a reason */
+#define MM_VERDICT_BATCH          1000       /* verdicts per report of changes */
+#define MM_VERDICT_BATCH_BYTES    (1 << 20)  /* and bytes */
+#define MM_VERDICT_FULL_BYTES     (4 << 20)  /* a full report's rows budget */
 
 /* One policy of the coordinator's config (mamori.policies[]). */
 struct mm_dpolicy {
@@ -406,8 +406,8 @@ struct mm_dpolicies {
  * entry's.  A load failure is kept in load_err, not an error.  Entries
  * without a usable "policy" id, duplicates and entries past MM_DPOLICY_MAX
  * are skipped with a warning.  Returns 0 or MM_ERR_NOMEM. */
-int mm_dpolicies_update(json_t *list, struct mm_dpolicies *old,
-                        const struct mm_policy_limits *lim, struct mm_dpolicies **out);
+int mm_dpolicies_update(json_t *list, struct mm_dpolicies *old, const struct mm_policy_limits *lim,
+                        struct mm_dpolicies **out);
 void mm_dpolicies_free(struct mm_dpolicies *s);
 
 /* Evaluates one policy on the engine (a policy that did not load gives an

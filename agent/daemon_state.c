@@ -724,7 +724,8 @@ int mm_state_verdict_put(struct mm_state *st, const struct mm_vrec *v, const cha
 		            " (SELECT ifnull(max(gen), 0) + 1 FROM verdicts), 0)",
 		            &s, err);
 	else
-		r = prepare(st, "UPDATE verdicts SET hash = ?2, evaluated_at = ?6 WHERE policy = ?1",
+		r = prepare(st,
+		            "UPDATE verdicts SET hash = ?2, evaluated_at = ?6 WHERE policy = ?1",
 		            &s, err);
 	if (r != 0)
 		goto out;
@@ -849,8 +850,9 @@ static json_t *verdict_json(sqlite3_stmt *s, const char *rows_marker)
 		json_decref(jr);
 		jr = json_null();
 	}
-	o = json_pack("{s:s, s:s, s:s, s:o, s:I}", "policy", (const char *)sqlite3_column_text(s, 0),
-	              "verdict", (const char *)sqlite3_column_text(s, 1), "reason",
+	o = json_pack("{s:s, s:s, s:s, s:o, s:I}", "policy",
+	              (const char *)sqlite3_column_text(s, 0), "verdict",
+	              (const char *)sqlite3_column_text(s, 1), "reason",
 	              (const char *)sqlite3_column_text(s, 2), "rows", jr, "evaluated_at",
 	              (json_int_t)sqlite3_column_int64(s, 4));
 	return o;
@@ -880,7 +882,8 @@ int mm_state_verdicts_report(struct mm_state *st, int full, size_t max_n, size_t
 		goto out;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		size_t size = (size_t)sqlite3_column_bytes(s, 0) + (size_t)sqlite3_column_bytes(s, 2) +
+		size_t size = (size_t)sqlite3_column_bytes(s, 0) +
+		              (size_t)sqlite3_column_bytes(s, 2) +
 		              (size_t)sqlite3_column_bytes(s, 3) + 100;
 		const char *rm = NULL;
 		json_t *o;
