@@ -187,6 +187,8 @@ static char *table_text(const char *s)
 }
 
 /* Characters shown for UTF-8 text: bytes that are not continuation bytes. */
+#define TABLE_CELL_MAX 80 /* characters shown of a cell that is not the last */
+
 static size_t text_width(const char *s)
 {
 	size_t w = 0;
@@ -195,6 +197,25 @@ static size_t text_width(const char *s)
 		if (((unsigned char)*s & 0xc0) != 0x80)
 			w++;
 	return w;
+}
+
+/* Cuts s (malloc'ed, valid UTF-8) to max characters, the last one "…", so
+ * one long value (a reason listing 75 packages) does not push every other
+ * column off the screen.  json, jsonl and csv always give the whole text. */
+static char *table_cut(char *s, size_t max)
+{
+	size_t w = 0, i;
+
+	if (s == NULL || text_width(s) <= max)
+		return s;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++w == max) {
+			char *t = xasprintf("%.*s\u2026", (int)i, s);
+			free(s);
+			return t;
+		}
+	}
+	return s;
 }
 
 /* Prints one line of cells padded to widths, two spaces apart, the last
@@ -227,6 +248,8 @@ static void grid_print_table(const struct ctl_grid *g, FILE *out)
 		text[i] = xcalloc((size_t)g->ncols, sizeof(char *));
 		for (c = 0; c < g->ncols; c++) {
 			text[i][c] = table_text(c < g->rows[i].n ? g->rows[i].cells[c] : NULL);
+			if (c + 1 < g->ncols) /* the last column may run on */
+				text[i][c] = table_cut(text[i][c], TABLE_CELL_MAX);
 			if ((w = text_width(text[i][c])) > width[c])
 				width[c] = w;
 		}
