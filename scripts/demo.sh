@@ -69,7 +69,7 @@ run "$B/mamori" daemon --config "$D/agent.yaml" --once --log-level warn
 
 step "4. What the coordinator knows"
 run "$B/mamorictl" hosts
-HOST=$("$B/mamorictl" hosts --format csv | awk -F, 'NR == 2 { print $1 }')
+HOST=$("$B/mamorictl" hosts --format csv | awk -F, 'NR == 2 { print $2 }')
 run "$B/mamorictl" results --pack it-hygiene --query exposed_listening_ports --limit 10
 run "$B/mamorictl" results --pack it-hygiene --query patch_status
 run "$B/mamorictl" results --pack inventory --query os_version
