@@ -9,8 +9,10 @@
  *               the differential into the state DB's queue
  *   sender      POST /log batches of queued lines every log_flush; lines are
  *               deleted only once the coordinator acknowledged them
- *   distributed POST /distributed/read every distributed_interval, run what
- *               it asks, POST /distributed/write
+ *   distributed POST /distributed/read, run what it asks, POST
+ *               /distributed/write: while idle the read is a long poll
+ *               (mamori_wait, see idle()) the coordinator answers as soon
+ *               as a live query comes; else every distributed_interval
  *   policies    each policy of the config's mamori.policies at its interval
  *               (plus a splay; at most POLICY_STEP_MS of them per step), the
  *               latest verdicts kept in the state DB (daemon_policy.c)
@@ -77,6 +79,7 @@ struct daemon {
 	int invalid_streak; /* node_invalid answers since the last success */
 	int64_t next_config, next_dist, next_flush;
 	int64_t accelerate_until;  /* distributed polling every second until then */
+	int long_poll_off;         /* the coordinator ignores mamori_wait: plain polls */
 	json_t *pending_writes;    /* distributed answers not delivered yet (array) */
 	size_t batch_limit;        /* lines per /log batch; halved on HTTP 413 */
 	struct mm_dpolicies *pols; /* NULL: the config has no mamori.policies */
@@ -283,6 +286,8 @@ static json_t *host_details(struct daemon *d)
 	json_object_set_new(hd, "system_info", first_row(d, "SELECT * FROM system_info"));
 	json_object_set_new(hd, "platform_info", json_object());
 	json_object_set_new(hd, "mamori_info", first_row(d, "SELECT * FROM mamori_info"));
+	if (d->cfg->lr_enabled) /* Live Response: the host keys to pin (daemon_lr.c) */
+		json_object_set_new(hd, "mamori_live_response", mm_lr_agent_info(d->cfg));
 	return hd;
 }
 
@@ -1039,17 +1044,47 @@ static void queue_answer(struct daemon *d, json_t *a)
 	json_array_append_new(d->pending_writes, a);
 }
 
-/* Polls for distributed queries, runs them and sends the answers. */
-static void distributed(struct daemon *d)
+/* Polls for distributed queries, runs them and sends the answers.
+ * wait_s >= 0 makes it a long poll (docs/api.md): the read carries
+ * "mamori_wait": wait_s and the coordinator answers it as soon as a live
+ * query arrives, or after that long with nothing.  A coordinator whose
+ * answer lacks "mamori_wait" (or has 0) does not hold reads: plain polls
+ * from then on. */
+static void distributed_poll(struct daemon *d, int64_t wait_s)
 {
 	json_t *resp = NULL, *writes = NULL, *a;
+	char fields[48];
 	long status;
 	int64_t acc;
 	size_t i;
+	int rc;
 
 	if (send_writes(d) != 0)
 		return;
-	if (call(d, "/api/v1/osquery/distributed/read", NULL, 0, 0, &status, &resp) != CALL_OK)
+	if (wait_s < 0) {
+		rc = call(d, "/api/v1/osquery/distributed/read", NULL, 0, 0, &status, &resp);
+	} else {
+		sigset_t pending;
+
+		snprintf(fields, sizeof(fields), "{\"mamori_wait\":%lld}", (long long)wait_s);
+		mm_dlog(MM_DLOG_DEBUG, "distributed read: long poll of up to %lld s",
+		        (long long)wait_s);
+		/* SIGHUP too may cut the wait short; the loop then takes it. */
+		mm_httpc_set_interruptible(d->http, 2);
+		rc = call(d, "/api/v1/osquery/distributed/read", fields, strlen(fields),
+		          wait_s * 1000 + d->cfg->request_timeout_ms, &status, &resp);
+		mm_httpc_set_interruptible(d->http, 1);
+		if (rc == CALL_FAILED && status == 0 && sigpending(&pending) == 0 &&
+		    (sigismember(&pending, SIGHUP) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+		     sigismember(&pending, SIGINT) == 1))
+			backoff_reset(d); /* not a failure of the coordinator */
+		if (rc == CALL_OK && json_integer_value(json_object_get(resp, "mamori_wait")) <= 0) {
+			mm_dlog(MM_DLOG_INFO, "the coordinator does not hold distributed reads:"
+			                      " polling every distributed_interval");
+			d->long_poll_off = 1;
+		}
+	}
+	if (rc != CALL_OK)
 		return;
 	acc = json_integer_value(json_object_get(resp, "accelerate"));
 	if (acc > 0)
@@ -1064,6 +1099,11 @@ static void distributed(struct daemon *d)
 out:
 	json_decref(writes);
 	json_decref(resp);
+}
+
+static void distributed(struct daemon *d)
+{
+	distributed_poll(d, -1);
 }
 
 /* ---- setup, reload ------------------------------------------------------------------ */
@@ -1233,6 +1273,30 @@ static int64_t max64(int64_t a, int64_t b)
 
 /* ---- the loop -------------------------------------------------------------------------- */
 
+/* Waits until wake (which leaves out the next distributed poll).  While
+ * enrolled, not backing off and with a second or more to wait, the wait is
+ * a long poll (up to intervals.long_poll): a live query arrives at once
+ * instead of at the next poll.  Otherwise it waits for signals, until the
+ * next plain poll at the latest. */
+static void idle(struct daemon *d, int64_t wake)
+{
+	int64_t now = mono_ms();
+
+	if (d->node_key != NULL) {
+		if (d->cfg->long_poll_ms > 0 && !d->long_poll_off && now >= d->retry_at &&
+		    wake - now >= 1000) {
+			d->now = now;
+			distributed_poll(d, min64(wake - now, d->cfg->long_poll_ms) / 1000);
+			/* A plain poll only if no long poll happens for that long. */
+			d->next_dist = mono_ms() + d->cfg->distributed_interval_ms;
+			wait_signals(d, 0);
+			return;
+		}
+		wake = min64(wake, max64(d->retry_at, d->next_dist));
+	}
+	wait_signals(d, wake - mono_ms());
+}
+
 static void loop(struct daemon *d)
 {
 	while (!d->stop) {
@@ -1256,6 +1320,8 @@ static void loop(struct daemon *d)
 		d->now = mono_ms();
 		verdicts_step(d);
 		d->now = mono_ms();
+		if (d->node_key != NULL && d->now >= d->retry_at) /* Live Response host keys */
+			mm_lr_agent_step(d->cfg, d->st, d->http, d->node_key, d->now, 0);
 		if (d->node_key != NULL && d->now >= d->retry_at && d->now >= d->next_dist) {
 			distributed(d);
 			d->now = mono_ms();
@@ -1288,7 +1354,7 @@ static void loop(struct daemon *d)
 			wake = min64(wake, remote);
 		} else {
 			wake = min64(wake, max64(remote, d->next_config));
-			wake = min64(wake, max64(remote, d->next_dist));
+			/* The next distributed poll: idle() adds it. */
 			mm_state_queue_stats(d->st, &rows, &bytes);
 			if (rows > 0)
 				wake = min64(wake, max64(remote, d->next_flush));
@@ -1303,7 +1369,7 @@ static void loop(struct daemon *d)
 				                       : max64(v, d->next_full));
 			}
 		}
-		wait_signals(d, wake - mono_ms());
+		idle(d, wake);
 	}
 }
 
@@ -1325,6 +1391,8 @@ static int once(struct daemon *d)
 			return MM_EXIT_FAIL;
 	}
 	if (attempts == 3)
+		return MM_EXIT_FAIL;
+	if (mm_lr_agent_step(d->cfg, d->st, d->http, d->node_key, mono_ms(), 1) != 0)
 		return MM_EXIT_FAIL;
 	d->now = mono_ms();
 	run_due(d);

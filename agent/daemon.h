@@ -61,6 +61,8 @@ struct mm_daemon_config {
 	char *root;                      /* table root, "/" by default */
 	int64_t config_refresh_ms;       /* default 60 s */
 	int64_t distributed_interval_ms; /* default 10 s */
+	int64_t long_poll_ms;            /* a distributed read waits up to this for work
+	                                  * (mamori_wait); default 30 s, < 0 = off */
 	int64_t log_flush_ms;            /* default 5 s */
 	int64_t policy_override_ms;      /* > 0: no policy runs less often; 0 = off */
 	int64_t policy_full_report_ms;   /* full verdict report; default 60 min */
@@ -71,6 +73,9 @@ struct mm_daemon_config {
 	int64_t request_timeout_ms;      /* default 60 s */
 	int64_t time_limit_ms;           /* per statement: 0 = engine default, < 0 = none */
 	int64_t heap_limit;              /* bytes: 0 = engine default, < 0 = none */
+	int lr_enabled;                  /* live_response.enabled (default 0) */
+	char *lr_login;                  /* live_response.login ("root") */
+	int lr_port;                     /* live_response.port (22) */
 };
 
 /* Parses a config document.  filename is used in messages and basedir
@@ -309,7 +314,8 @@ struct mm_httpc;
  * 0 or MM_ERR_* with *err.  Call curl_global_init() first. */
 int mm_httpc_new(const struct mm_daemon_config *cfg, struct mm_httpc **out, char **err);
 void mm_httpc_free(struct mm_httpc *c);
-/* When set, a transfer aborts as soon as SIGTERM or SIGINT is pending. */
+/* When set (1), a transfer aborts as soon as SIGTERM or SIGINT is pending;
+ * 2: also SIGHUP (a long poll, which may wait for many seconds). */
 void mm_httpc_set_interruptible(struct mm_httpc *c, int on);
 /* POSTs a JSON body to server + path.  Returns 0 when an HTTP response
  * arrived: *status is its code and *resp the body parsed as JSON (NULL when
@@ -433,5 +439,22 @@ void mm_utf8_cut(char *s, size_t max);
  * node_key; the caller adds it).  Returns malloc'ed text or NULL (no
  * memory). */
 char *mm_verdicts_body(int full, json_t *verdicts, size_t *len);
+
+/* ---- Live Response (daemon_lr.c) ------------------------------------------ */
+
+/* What the coordinator needs to reach this host's sshd, when
+ * live_response.enabled: {"enabled": "1", "port": "22", "login": "root",
+ * "host_keys": ["TYPE BASE64", ...]} with the keys read under the root from
+ * etc/ssh/ssh_host_*_key.pub.  NULL when Live Response is off (or no
+ * memory).  Goes into the enroll host_details as "mamori_live_response". */
+json_t *mm_lr_agent_info(const struct mm_daemon_config *cfg);
+/* Reports that object to POST /api/v1/mamori/hostkeys when it (or the node
+ * key) changed since the last report the coordinator acknowledged (kept in
+ * the state DB), and {"enabled": false} once after Live Response was
+ * switched off.  Looks at most every 10 s unless force.  Returns 0 when
+ * nothing was due or the report was acknowledged, -1 when it failed
+ * (logged; tried again later). */
+int mm_lr_agent_step(const struct mm_daemon_config *cfg, struct mm_state *st,
+                     struct mm_httpc *http, const char *node_key, int64_t now_ms, int force);
 
 #endif

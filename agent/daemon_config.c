@@ -9,11 +9,13 @@
  *   state_dir: /var/lib/mamori
  *   root: /                          # table root
  *   intervals: {config_refresh: 60s, distributed_interval: 10s, log_flush: 5s,
+ *               long_poll: 30s,     # distributed reads wait for work (0 = off)
  *               splay_percent: 10, policy_full_report: 60m,
  *               policy_override: 30s}   # tests: run every policy this often
  *   queue: {max_rows: 100000, max_bytes: 64M}
  *   timeouts: {connect: 10s, request: 60s}
  *   limits: {time: 10s, memory: 256M}
+ *   live_response: {enabled: false, login: root, port: 22}   # docs/live-response.md
  *
  * libyaml builds the document tree; the walk has a fixed depth (two
  * levels), so aliases cannot make it loop.  Unknown and duplicate keys are
@@ -216,6 +218,8 @@ static int section(struct cctx *x, const char *name, yaml_node_t *m)
 			r = get_duration(x, v, key, 0, &c->config_refresh_ms);
 		else if (strcmp(name, "intervals") == 0 && strcmp(k, "distributed_interval") == 0)
 			r = get_duration(x, v, key, 0, &c->distributed_interval_ms);
+		else if (strcmp(name, "intervals") == 0 && strcmp(k, "long_poll") == 0)
+			r = get_duration(x, v, key, 1, &c->long_poll_ms);
 		else if (strcmp(name, "intervals") == 0 && strcmp(k, "log_flush") == 0)
 			r = get_duration(x, v, key, 0, &c->log_flush_ms);
 		else if (strcmp(name, "intervals") == 0 && strcmp(k, "policy_override") == 0)
@@ -244,6 +248,25 @@ static int section(struct cctx *x, const char *name, yaml_node_t *m)
 				else if (c->heap_limit < (8 << 20))
 					r = cerr(x, v, key, "less than 8M");
 			}
+		} else if (strcmp(name, "live_response") == 0 && strcmp(k, "enabled") == 0) {
+			const char *b = scalar(v);
+			if (b != NULL && (strcmp(b, "true") == 0 || strcmp(b, "yes") == 0))
+				c->lr_enabled = 1;
+			else if (b != NULL && (strcmp(b, "false") == 0 || strcmp(b, "no") == 0))
+				c->lr_enabled = 0;
+			else
+				r = cerr(x, v, key, "expected true or false");
+		} else if (strcmp(name, "live_response") == 0 && strcmp(k, "login") == 0) {
+			if ((r = get_str(x, v, key, &c->lr_login)) == 0 &&
+			    (strlen(c->lr_login) > 32 ||
+			     strspn(c->lr_login,
+			            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			            "0123456789_.-") != strlen(c->lr_login) ||
+			     c->lr_login[0] == '-'))
+				r = cerr(x, v, key, "not a user name");
+		} else if (strcmp(name, "live_response") == 0 && strcmp(k, "port") == 0) {
+			if ((r = get_int(x, v, key, 1, 65535, &i)) == 0)
+				c->lr_port = (int)i;
 		} else
 			r = cerr(x, yaml_document_get_node(x->doc, p->key), key, "unknown key");
 		if (r != 0)
@@ -317,7 +340,8 @@ static int walk(struct cctx *x, yaml_node_t *root)
 		} else if (strcmp(k, "root") == 0) {
 			r = get_path(x, v, k, &c->root);
 		} else if (strcmp(k, "intervals") == 0 || strcmp(k, "queue") == 0 ||
-		           strcmp(k, "timeouts") == 0 || strcmp(k, "limits") == 0) {
+		           strcmp(k, "timeouts") == 0 || strcmp(k, "limits") == 0 ||
+		           strcmp(k, "live_response") == 0) {
 			r = section(x, k, v);
 		} else {
 			char key[80];
@@ -362,6 +386,7 @@ int mm_daemon_config_parse(const char *text, size_t len, const char *filename, c
 		goto out;
 	c->config_refresh_ms = 60000;
 	c->distributed_interval_ms = 10000;
+	c->long_poll_ms = 30000;
 	c->log_flush_ms = 5000;
 	c->policy_full_report_ms = 60 * 60 * 1000;
 	c->splay_percent = 10;
@@ -369,6 +394,7 @@ int mm_daemon_config_parse(const char *text, size_t len, const char *filename, c
 	c->queue_max_bytes = 64ll << 20;
 	c->connect_timeout_ms = 10000;
 	c->request_timeout_ms = 60000;
+	c->lr_port = 22;
 	if ((c->path = strdup(filename)) == NULL)
 		goto out;
 	x.c = c;
@@ -395,6 +421,10 @@ int mm_daemon_config_parse(const char *text, size_t len, const char *filename, c
 		goto out;
 	}
 	if (c->root == NULL && (c->root = strdup("/")) == NULL) {
+		r = MM_ERR_NOMEM;
+		goto out;
+	}
+	if (c->lr_login == NULL && (c->lr_login = strdup("root")) == NULL) {
 		r = MM_ERR_NOMEM;
 		goto out;
 	}
@@ -498,5 +528,6 @@ void mm_daemon_config_free(struct mm_daemon_config *c)
 	free(c->identifier);
 	free(c->state_dir);
 	free(c->root);
+	free(c->lr_login);
 	free(c);
 }

@@ -42,7 +42,8 @@ static size_t on_write(char *p, size_t size, size_t n, void *arg)
 }
 
 /* Aborts the transfer when SIGTERM/SIGINT is pending (the daemon blocks
- * them and takes them with sigtimedwait between steps). */
+ * them and takes them with sigtimedwait between steps), and SIGHUP too
+ * during a long poll (interruptible 2). */
 static int on_progress(void *arg, curl_off_t dlt, curl_off_t dl, curl_off_t ult, curl_off_t ul)
 {
 	struct mm_httpc *c = arg;
@@ -54,7 +55,8 @@ static int on_progress(void *arg, curl_off_t dlt, curl_off_t dl, curl_off_t ult,
 	(void)ul;
 	if (!c->interruptible || sigpending(&pending) != 0)
 		return 0;
-	return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+	return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1 ||
+	       (c->interruptible == 2 && sigismember(&pending, SIGHUP) == 1);
 }
 
 int mm_httpc_new(const struct mm_daemon_config *cfg, struct mm_httpc **out, char **err)

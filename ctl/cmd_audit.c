@@ -17,11 +17,12 @@
 
 int ctl_cmd_audit(struct ctl *c, int argc, char **argv)
 {
-	const char *actor = NULL, *action = NULL, *limit_s = NULL;
+	const char *actor = NULL, *action = NULL, *limit_s = NULL, *session = NULL;
 	const struct ctl_opt opts[] = {
 		{ "--actor", &actor },
 		{ "--action", &action },
 		{ "--limit", &limit_s },
+		{ "--session", &session },
 		{ NULL },
 	};
 	static const struct ctl_col cols[] = {
@@ -48,6 +49,12 @@ int ctl_cmd_audit(struct ctl *c, int argc, char **argv)
 	}
 	if (npos != 0) {
 		r = ctl_usage_error(c, "unexpected argument '%s'", argv[0]);
+		goto out;
+	}
+	if (session != NULL) { /* a Live Response session's transcript (cmd_lr.c) */
+		r = actor != NULL || action != NULL || limit_s != NULL
+			    ? ctl_usage_error(c, "--session takes no other option")
+			    : ctl_lr_replay(c, session);
 		goto out;
 	}
 	if (limit_s != NULL &&

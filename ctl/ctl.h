@@ -42,6 +42,7 @@ struct ctl {
 	enum ctl_format format;   /* --format, table by default */
 	int format_set;           /* 1 when --format was given */
 	int64_t timeout_ms;       /* total time per request (--timeout), default 60 s */
+	int timeout_set;          /* 1 when --timeout was given (query: the query's timeout) */
 	const char *verb;         /* "hosts list", for messages */
 	struct ctl_settings set;  /* filled by ctl_settings_resolve() */
 	struct ctl_client *client; /* opened by ctl_connect() */
@@ -144,5 +145,13 @@ int ctl_cmd_policies_show(struct ctl *c, int argc, char **argv);
 int ctl_cmd_policies_delete(struct ctl *c, int argc, char **argv);
 int ctl_cmd_compliance(struct ctl *c, int argc, char **argv);
 int ctl_cmd_compliance_history(struct ctl *c, int argc, char **argv);
+int ctl_cmd_query(struct ctl *c, int argc, char **argv);
+int ctl_cmd_labels_apply(struct ctl *c, int argc, char **argv);
+int ctl_cmd_labels_list(struct ctl *c, int argc, char **argv);
+int ctl_cmd_labels_show(struct ctl *c, int argc, char **argv);
+int ctl_cmd_labels_delete(struct ctl *c, int argc, char **argv);
+int ctl_cmd_lr(struct ctl *c, int argc, char **argv);
+/* Prints a Live Response session's transcript (`mamorictl audit --session ID`). */
+int ctl_lr_replay(struct ctl *c, const char *id);
 
 #endif

@@ -61,6 +61,18 @@ static const struct ctl_verb verbs[] = {
 	  ctl_cmd_compliance },
 	{ "compliance", "history", 0, "[--host H] [--policy ID] [--limit N]",
 	  "verdict changes, newest first", ctl_cmd_compliance_history },
+	{ "query", NULL, 0, "[--all] [--hosts H,...] [--labels L,...] [--timeout D] SQL",
+	  "a live query: the rows of every online target as they arrive, with a host column; "
+	  "progress on a terminal, a summary at the end; exit 1 when a host failed or timed "
+	  "out (D defaults to 30s)",
+	  ctl_cmd_query },
+	{ "labels", "apply", 0, "-f FILE [-f ...]",
+	  "create or replace labels from YAML files (name, description, and query or hosts)",
+	  ctl_cmd_labels_apply },
+	{ "labels", "list", 1, "", "list labels with their number of members",
+	  ctl_cmd_labels_list },
+	{ "labels", "show", 0, "NAME", "one label and its member hosts", ctl_cmd_labels_show },
+	{ "labels", "delete", 0, "NAME", "delete a label", ctl_cmd_labels_delete },
 	{ "results", NULL, 0,
 	  "--pack P --query Q [--host H] [--since T] [--limit N]",
 	  "scheduled query results, oldest first; T is unix seconds, RFC 3339 or a duration "
@@ -70,8 +82,15 @@ static const struct ctl_verb verbs[] = {
 	{ "tokens", "create", 0, "--name NAME --role admin|operator|observer|responder",
 	  "create an API token and print it (shown only once)", ctl_cmd_tokens_create },
 	{ "tokens", "revoke", 0, "ID", "revoke an API token", ctl_cmd_tokens_revoke },
-	{ "audit", NULL, 0, "[--actor NAME] [--action A] [--limit N]",
-	  "the audit log, oldest first (admin); N defaults to 1000", ctl_cmd_audit },
+	{ "audit", NULL, 0, "[--actor NAME] [--action A] [--limit N] | --session ID",
+	  "the audit log, oldest first (admin); N defaults to 1000; --session replays a Live "
+	  "Response session",
+	  ctl_cmd_audit },
+	{ "lr", NULL, 0, "HOST [-- COMMAND ARGS...] | --list | --close ID",
+	  "Live Response: a recorded session on HOST over SSH with a prompt (help lists the "
+	  "commands), or one command whose exit status is returned; --list the live sessions, "
+	  "--close one (responder or admin)",
+	  ctl_cmd_lr },
 	{ "version", NULL, 0, "", "print mamorictl's version", cmd_version },
 	{ "help", NULL, 0, "[VERB]", "this help, or one verb's", cmd_help },
 	{ NULL, NULL, 0, NULL, NULL, NULL },
@@ -566,6 +585,7 @@ static int global_opts(struct ctl *c, int argc, char **argv, char **rest, int *n
 							  "500ms, 2m)",
 						       val);
 			c->timeout_ms = ms;
+			c->timeout_set = 1;
 			break;
 		case G_HELP: break;
 		}

@@ -6,7 +6,7 @@ set -eu
 PKGS="cmake make gcc clang pkg-config libsqlite3-dev libssl-dev libjansson-dev libedit-dev
       libyaml-dev liblua5.4-dev libcurl4-openssl-dev libssh2-1-dev libevent-dev
       zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libclang-rt-14-dev iproute2 procps
-      libnftnl-dev libmnl-dev nftables curl jq openssl sqlite3"
+      libnftnl-dev libmnl-dev nftables curl jq openssl sqlite3 openssh-server"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -5,8 +5,9 @@
  *   POST /api/v1/osquery/enroll              enroll secret -> node key (a store job)
  *   POST /api/v1/osquery/config              the config, cached per config_gen
  *   POST /api/v1/osquery/log                 result / status lines (a store job)
- *   POST /api/v1/osquery/distributed/read    live queries (none yet)
- *   POST /api/v1/osquery/distributed/write   live query results (accepted)
+ *   POST /api/v1/osquery/distributed/read    live and label queries, parked (long poll)
+ *                                            until there are some (campaign.h)
+ *   POST /api/v1/osquery/distributed/write   their answers (stored, then streamed)
  *
  * The check-in path (config, distributed read) touches no database: the
  * node key is found in the in-memory host index (hosts.h), the config is a
@@ -23,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "campaign.h"
 #include "error.h"
 #include "hosts.h"
 #include "server.h"
@@ -996,18 +998,18 @@ out:
 
 /* ---- distributed (live queries) ---------------------------------------------------- */
 
+/* Live queries and labels (campaign.h): pending work at once, or the read
+ * parked until there is some when the body asks with "mamori_wait". */
 static void h_distributed_read(struct mm_server *srv, struct mm_http_req *req,
                                const struct mm_actor *actor)
 {
-	static const char none[] = "{\"queries\":{},\"discovery\":{}}";
+	struct mm_host *h;
 	json_t *body = NULL;
 
 	(void)actor;
-	if (agent_begin(srv, req, &body) == NULL)
+	if ((h = agent_begin(srv, req, &body)) == NULL)
 		goto out;
-	/* Live queries (campaigns) will be looked up here for the host and
-	 * returned as {"queries": {ID: SQL}}; none exist yet. */
-	mm_http_reply(req, 200, "application/json", none, sizeof(none) - 1);
+	mm_live_read(srv, req, h, body);
 out:
 	json_decref(body);
 }
@@ -1016,11 +1018,12 @@ static void h_distributed_write(struct mm_server *srv, struct mm_http_req *req,
                                 const struct mm_actor *actor)
 {
 	static const char *const members[] = {"queries", "statuses", "messages", "stats"};
+	struct mm_host *h;
 	json_t *body = NULL, *v;
 	size_t i;
 
 	(void)actor;
-	if (agent_begin(srv, req, &body) == NULL)
+	if ((h = agent_begin(srv, req, &body)) == NULL)
 		goto out;
 	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
 		if ((v = json_object_get(body, members[i])) != NULL && !json_is_object(v)) {
@@ -1031,8 +1034,8 @@ static void h_distributed_write(struct mm_server *srv, struct mm_http_req *req,
 			goto out;
 		}
 	}
-	/* Results of live queries will be stored and streamed from here. */
-	mm_http_reply(req, 200, "application/json", "{}", 2);
+	/* Answers to live queries and labels: stored, then streamed. */
+	mm_live_write(srv, req, h, body);
 out:
 	json_decref(body);
 }

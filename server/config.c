@@ -21,7 +21,8 @@
 
 #define CONFIG_FILE_MAX (1u << 20)
 
-enum kind { K_STR, K_PATH, K_OPTPATH, K_LISTEN, K_BOOL, K_SIZE, K_DURATION_S, K_INT };
+enum kind { K_STR, K_PATH, K_OPTPATH, K_LISTEN, K_BOOL, K_SIZE, K_DURATION_S, K_INT,
+            K_DURATION_POS /* >= 1 s */, K_OPTSTR /* null = unset */ };
 
 struct ctx {
 	const char *file;
@@ -115,6 +116,13 @@ static int set_value(struct ctx *c, const char *key, enum kind kind, void *dst,
 	if (s == NULL)
 		return fail(c, v, key, "expected a single value");
 	switch (kind) {
+	case K_OPTSTR:
+		if (is_null(v)) {
+			free(*(char **)dst);
+			*(char **)dst = NULL;
+			return 0;
+		}
+		/* fall through */
 	case K_STR: return set_str(dst, strdup(s));
 	case K_OPTPATH:
 		if (is_null(v)) {
@@ -152,9 +160,21 @@ static int set_value(struct ctx *c, const char *key, enum kind kind, void *dst,
 		*(int64_t *)dst = n;
 		return 0;
 	case K_DURATION_S:
+	case K_DURATION_POS:
+		if (dst == &cfg->live.retention_s) {
+			/* Results may be kept for days: up to a year. */
+			if (mm_parse_duration_ms(s, &n) != 0 || n < 1000 ||
+			    n > (int64_t)366 * 86400 * 1000)
+				return fail(c, v, key,
+				            "'%s' is not a duration from 1s to 366 days (e.g. 24h)", s);
+			*(int *)dst = (int)(n / 1000);
+			return 0;
+		}
 		if (mm_parse_duration_ms(s, &n) != 0 || n > (int64_t)86400 * 1000)
 			return fail(c, v, key, "'%s' is not a duration up to 24h (e.g. 60s, 5m)",
 			            s);
+		if (kind == K_DURATION_POS && n < 1000)
+			return fail(c, v, key, "'%s': must be at least 1s", s);
 		if (dst == &cfg->timeout_s && n < 1000)
 			return fail(c, v, key, "'%s': the timeout must be at least 1s", s);
 		*(int *)dst = (int)(n / 1000);
@@ -162,7 +182,8 @@ static int set_value(struct ctx *c, const char *key, enum kind kind, void *dst,
 	case K_INT:
 		if (mm_parse_i64(s, &n) != 0 || n < 1 || n > 100000000)
 			return fail(c, v, key, "'%s' is not a whole number from 1 to 100000000", s);
-		if (dst == &cfg->store_queue_max)
+		if (dst == &cfg->store_queue_max || dst == &cfg->live.max_rows ||
+		    dst == &cfg->live.retention_rows)
 			*(int64_t *)dst = n;
 		else
 			*(int *)dst = (int)n;
@@ -191,6 +212,24 @@ static const struct setting settings[] = {
     {"online_margin", K_DURATION_S, CFG(online_margin_s)},
     {"enroll_rate_per_min", K_INT, CFG(enroll_rate_per_min)},
     {"store_queue_max", K_INT, CFG(store_queue_max)},
+    {"live_response.enabled", K_BOOL, CFG(lr.enabled)},
+    {"live_response.ca_key", K_PATH, CFG(lr.ca_key)},
+    {"live_response.user_key", K_OPTPATH, CFG(lr.user_key)},
+    {"live_response.login", K_STR, CFG(lr.login)},
+    {"live_response.source_address", K_OPTSTR, CFG(lr.source_address)},
+    {"live_response.idle_timeout", K_DURATION_POS, CFG(lr.idle_timeout_s)},
+    {"live_response.max_duration", K_DURATION_POS, CFG(lr.max_duration_s)},
+    {"live_response.max_sessions", K_INT, CFG(lr.max_sessions)},
+    {"live_response.command_timeout", K_DURATION_POS, CFG(lr.command_timeout_s)},
+    {"live_response.connect_timeout", K_DURATION_POS, CFG(lr.connect_timeout_s)},
+    {"live_response.cert_validity", K_DURATION_POS, CFG(lr.cert_validity_s)},
+    {"live_response.output_cap", K_SIZE, CFG(lr.output_cap)},
+    {"live_response.put_max", K_SIZE, CFG(lr.put_max)},
+    {"live.long_poll", K_DURATION_S, CFG(live.long_poll_s)},
+    {"live.label_interval", K_DURATION_POS, CFG(live.label_interval_s)},
+    {"live.retention", K_DURATION_POS, CFG(live.retention_s)},
+    {"live.max_rows", K_INT, CFG(live.max_rows)},
+    {"live.retention_rows", K_INT, CFG(live.retention_rows)},
 };
 #undef CFG
 
@@ -203,7 +242,11 @@ static int walk(struct ctx *c, const yaml_node_t *map, const char *prefix)
 	int r;
 
 	if (map->type != YAML_MAPPING_NODE)
-		return fail(c, map, prefix[0] ? "tls" : NULL, "expected a mapping of settings");
+		return fail(c, map, prefix[0] ? (strcmp(prefix, "tls.") == 0    ? "tls"
+		                                 : strcmp(prefix, "live.") == 0 ? "live"
+		                                                                : "live_response")
+		                               : NULL,
+		            "expected a mapping of settings");
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
 		const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -221,6 +264,16 @@ static int walk(struct ctx *c, const yaml_node_t *map, const char *prefix)
 		if (prefix[0] == '\0' && strcmp(ks, "tls") == 0) {
 			c->tls_line = (int)k->start_mark.line + 1;
 			if ((r = walk(c, v, "tls.")) != 0)
+				return r;
+			continue;
+		}
+		if (prefix[0] == '\0' && strcmp(ks, "live_response") == 0) {
+			if ((r = walk(c, v, "live_response.")) != 0)
+				return r;
+			continue;
+		}
+		if (prefix[0] == '\0' && strcmp(ks, "live") == 0) {
+			if ((r = walk(c, v, "live.")) != 0)
 				return r;
 			continue;
 		}
@@ -248,6 +301,19 @@ void mm_config_defaults(struct mm_server_config *cfg)
 	cfg->online_margin_s = 60;
 	cfg->enroll_rate_per_min = 30;
 	cfg->store_queue_max = 10000;
+	cfg->lr.idle_timeout_s = 900;
+	cfg->lr.max_duration_s = 3600;
+	cfg->lr.max_sessions = 10;
+	cfg->lr.command_timeout_s = 60;
+	cfg->lr.connect_timeout_s = 10;
+	cfg->lr.cert_validity_s = 300;
+	cfg->lr.output_cap = 1 << 20;
+	cfg->lr.put_max = 4 << 20;
+	cfg->live.long_poll_s = 30;
+	cfg->live.label_interval_s = 300;
+	cfg->live.retention_s = 86400;
+	cfg->live.max_rows = 100000;
+	cfg->live.retention_rows = 1000000;
 }
 
 void mm_config_free(struct mm_server_config *cfg)
@@ -260,6 +326,10 @@ void mm_config_free(struct mm_server_config *cfg)
 	free(cfg->database);
 	free(cfg->results_log);
 	free(cfg->enroll_secret_file);
+	free(cfg->lr.ca_key);
+	free(cfg->lr.user_key);
+	free(cfg->lr.login);
+	free(cfg->lr.source_address);
 	mm_config_defaults(cfg);
 }
 
@@ -353,6 +423,11 @@ int mm_config_parse(const char *text, size_t len, const char *path, struct mm_se
 			*err = NULL;
 		goto out;
 	}
+	if (cfg->lr.enabled && cfg->lr.ca_key == NULL && cfg->lr.user_key == NULL) {
+		fail(&c, root, "live_response.ca_key",
+		     "required while live_response.enabled is true (mamori-server lr-setup makes one)");
+		goto out;
+	}
 	if (!c.tls_enabled) {
 		free(cfg->tls_cert);
 		free(cfg->tls_key);
@@ -360,6 +435,8 @@ int mm_config_parse(const char *text, size_t len, const char *path, struct mm_se
 	}
 	r = MM_ERR_NOMEM;
 	if (cfg->listen_address == NULL && (cfg->listen_address = strdup("127.0.0.1")) == NULL)
+		goto out;
+	if (cfg->lr.login == NULL && (cfg->lr.login = strdup("root")) == NULL)
 		goto out;
 	r = 0;
 out:

@@ -15,6 +15,20 @@
  *     online_margin: 60s              # online = seen within interval + margin
  *     enroll_rate_per_min: 30         # bad enroll secrets per address and minute
  *     store_queue_max: 10000          # store jobs waiting before 503
+ *     live_response:                  # remote shells over SSH (docs/live-response.md)
+ *       enabled: true                 # false (the default) refuses every session
+ *       ca_key: lr_ca.key             # SSH user CA, ECDSA P-256 (required when enabled)
+ *       login: root                   # when the host reports none
+ *       idle_timeout: 15m             # also max_duration, command_timeout,
+ *                                     # connect_timeout, cert_validity
+ *       max_sessions: 10
+ *       output_cap: 1MiB              # and put_max: 4MiB (one file transfer)
+ *     live:                           # live queries (docs/live-queries.md)
+ *       long_poll: 30s                # longest a distributed read is parked, 0 = never
+ *       label_interval: 5m            # dynamic labels re-evaluated on each host
+ *       retention: 24h                # finished live queries are kept (up to 366 days)
+ *       max_rows: 100000              # result rows kept per live query
+ *       retention_rows: 1000000       # result rows kept over all live queries
  *
  * Unknown keys and bad values are errors "FILE:LINE: key.path: what".
  */

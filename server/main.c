@@ -21,6 +21,8 @@
 #include "error.h"
 #include "fileio.h"
 #include "hosts.h"
+#include "lr.h"
+#include "lrcert.h"
 #include "server.h"
 #include "strutil.h"
 #include "tlsgen.h"
@@ -47,6 +49,14 @@ static void usage(FILE *f)
 	        "  run --config FILE [--port N]\n"
 	        "           serve the agent and operator APIs; --port overrides the config's\n"
 	        "           port (0 picks a free one); SIGTERM or SIGINT stop it cleanly\n"
+	        "  lr-setup --config FILE [--pubkey]\n"
+	        "           print what hosts need for Live Response (the SSH user CA to trust,\n"
+	        "           sshd and agent settings), making the CA key if it is missing;\n"
+	        "           --pubkey prints only the CA public key\n"
+	        "  lr-cert --config FILE --public-key FILE --login NAME [--valid-from -1m]\n"
+	        "          [--valid-for 5m] [--source-address CIDR] [--key-id TEXT]\n"
+	        "           sign an ECDSA public key with the SSH user CA (checking a host by\n"
+	        "           hand); prints the certificate line\n"
 	        "  version  print the version\n"
 	        "  help     this help\n");
 }
@@ -171,7 +181,7 @@ static int cmd_init(int argc, char **argv)
 	const char *dir = NULL, *names[NAMES_MAX], *listen = "127.0.0.1:8443";
 	char host[256], secret[65], token[4 + 64 + 1], *err = NULL, *yaml = NULL, *abs = NULL;
 	char *ca = NULL, *cakey = NULL, *crt = NULL, *key = NULL, *sec = NULL, *db = NULL,
-	     *cfg = NULL, *laddr = NULL;
+	     *cfg = NULL, *laddr = NULL, *lrkey = NULL;
 	size_t nnames = 0;
 	int i, force = 0, lport, rc = 1, st;
 
@@ -230,8 +240,10 @@ static int cmd_init(int argc, char **argv)
 	sec = path_in(dir, "enroll_secret");
 	db = path_in(dir, "mamori.db");
 	cfg = path_in(dir, "mamori-server.yaml");
+	lrkey = path_in(dir, "lr_ca.key");
 	if (mm_tls_make_ca(ca, cakey, "Mamori CA", CA_DAYS, &err) != 0 ||
-	    mm_tls_make_server(ca, cakey, crt, key, names, nnames, SERVER_DAYS, &err) != 0) {
+	    mm_tls_make_server(ca, cakey, crt, key, names, nnames, SERVER_DAYS, &err) != 0 ||
+	    mm_lrcert_ca_create(lrkey, 1, &err) != 0) {
 		fprintf(stderr, "mamori-server: %s\n", err != NULL ? err : "TLS setup failed");
 		goto out;
 	}
@@ -266,7 +278,10 @@ static int cmd_init(int argc, char **argv)
 	             "timeout: 60s\n"
 	             "online_margin: 60s\n"
 	             "enroll_rate_per_min: 30\n"
-	             "store_queue_max: 10000\n",
+	             "store_queue_max: 10000\n"
+	             "live_response:                  # docs/live-response.md\n"
+	             "  enabled: true\n"
+	             "  ca_key: lr_ca.key              # SSH user CA: mamori-server lr-setup\n",
 	             listen) < 0 ||
 	    write_private(cfg, yaml, 0600) != 0)
 		goto out;
@@ -284,10 +299,13 @@ static int cmd_init(int argc, char **argv)
 	       "  enroll agents with:    the CA file %s/ca.pem and the secret in %s/enroll_secret\n"
 	       "                         (osquery: --tls_server_certs=ca.pem"
 	       " --enroll_secret_path=enroll_secret\n"
-	       "                          --enroll_tls_endpoint=/api/v1/osquery/enroll ...)\n",
+	       "                          --enroll_tls_endpoint=/api/v1/osquery/enroll ...)\n"
+	       "  Live Response hosts:   mamori-server lr-setup --config %s/mamori-server.yaml\n"
+	       "                         prints what each host's sshd and agent need\n",
 	       abs != NULL ? abs : dir, token, abs != NULL ? abs : dir,
 	       strchr(laddr, ':') != NULL ? "[" : "", laddr, strchr(laddr, ':') != NULL ? "]" : "",
-	       lport, abs != NULL ? abs : dir, abs != NULL ? abs : dir, abs != NULL ? abs : dir);
+	       lport, abs != NULL ? abs : dir, abs != NULL ? abs : dir, abs != NULL ? abs : dir,
+	       abs != NULL ? abs : dir);
 	fflush(stdout);
 	rc = 0;
 out:
@@ -304,6 +322,7 @@ out:
 	free(db);
 	free(cfg);
 	free(laddr);
+	free(lrkey);
 	return rc;
 }
 
@@ -435,6 +454,8 @@ static int cmd_run(int argc, char **argv)
 		err = strdup("cannot mount the API");
 		goto fail;
 	}
+	if (mm_lr_start(&srv, &err) != 0)
+		goto fail;
 	g_http = srv.http;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -465,6 +486,8 @@ fail:
 	fprintf(stderr, "mamori-server: %s\n", err != NULL ? err : "cannot start");
 	rc = 1;
 out:
+	/* Live Response sessions end and are recorded while the store is open. */
+	mm_lr_stop(&srv);
 	/* Last check-ins, then every queued job commits before exit. */
 	if (srv.store != NULL && srv.hosts != NULL)
 		mm_hosts_flush(&srv);
@@ -493,6 +516,10 @@ int main(int argc, char **argv)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "lr-setup") == 0)
+		return mm_lr_cmd_setup(argc - 1, argv + 1);
+	if (strcmp(argv[1], "lr-cert") == 0)
+		return mm_lr_cmd_cert(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("mamori-server %s\n", MM_VERSION);
 		return 0;

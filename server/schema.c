@@ -132,5 +132,102 @@ const char *const mm_schema_migrations[] = {
 	"  fail INTEGER NOT NULL DEFAULT 0,"
 	"  not_applicable INTEGER NOT NULL DEFAULT 0,"
 	"  error INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+
+	/* 3: Live Response (server/api_lr.c).  lr_hostkeys holds what each
+	 * host's agent last reported (POST /api/v1/mamori/hostkeys): the SSH
+	 * host keys the coordinator pins.  lr_sessions has one row per session
+	 * (refused attempts included, state 'refused'); lr_events is a
+	 * session's transcript, in order: commands with their kept output,
+	 * file transfers, the byte stream of interactive shells. */
+	"CREATE TABLE lr_hostkeys("
+	"  host_id INTEGER PRIMARY KEY,"
+	"  enabled INTEGER NOT NULL,"
+	"  port INTEGER NOT NULL DEFAULT 22,"
+	"  login TEXT NOT NULL DEFAULT '',"
+	"  keys TEXT NOT NULL DEFAULT '[]',"    /* JSON array of "TYPE BASE64" lines */
+	"  reported_at INTEGER NOT NULL);"
+	"CREATE TABLE lr_sessions("
+	"  id TEXT PRIMARY KEY,"
+	"  host_id INTEGER NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  address TEXT NOT NULL DEFAULT '',"
+	"  port INTEGER NOT NULL DEFAULT 0,"
+	"  login TEXT NOT NULL DEFAULT '',"
+	"  actor TEXT NOT NULL,"
+	"  role TEXT NOT NULL DEFAULT '',"
+	"  token_id INTEGER NOT NULL DEFAULT 0,"
+	"  actor_address TEXT NOT NULL DEFAULT '',"
+	"  key_id TEXT NOT NULL DEFAULT '',"
+	"  host_key TEXT NOT NULL DEFAULT '',"  /* fingerprint of the key presented */
+	"  state TEXT NOT NULL,"               /* open, closed, refused */
+	"  opened_at INTEGER NOT NULL,"
+	"  closed_at INTEGER,"
+	"  close_reason TEXT NOT NULL DEFAULT '',"
+	"  commands INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE INDEX lr_sessions_host ON lr_sessions(host_id, opened_at);"
+	"CREATE TABLE lr_events("
+	"  id INTEGER PRIMARY KEY,"
+	"  session TEXT NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"                /* open, command, put, get, shell.start, ... */
+	"  detail TEXT NOT NULL DEFAULT '{}',"  /* JSON */
+	"  data BLOB);"                        /* kept output or shell bytes, or NULL */
+	"CREATE INDEX lr_events_session ON lr_events(session, id);",
+
+	/* 4: live queries (campaigns) and labels (server/campaign.c,
+	 * api_queries.c, api_labels.c).  campaign_hosts has one row per
+	 * target, written 'pending' or 'offline' when the query starts and
+	 * updated when the host answers or times out; seq is the host's event
+	 * number in the query's SSE stream (0 = none), so a stream replayed
+	 * from the store has the ids the live one had.  label_members holds
+	 * manual members as applied and dynamic members as last reported. */
+	"CREATE TABLE labels("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  kind TEXT NOT NULL CHECK (kind IN ('manual','dynamic')),"
+	"  query TEXT NOT NULL DEFAULT '',"    /* dynamic: SQL, a host is a member when it returns rows */
+	"  hosts TEXT NOT NULL DEFAULT '[]',"  /* manual: the host names as applied (JSON) */
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  updated_by TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE label_members("
+	"  label_id INTEGER NOT NULL,"
+	"  host_id INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (label_id, host_id)) WITHOUT ROWID;"
+	"CREATE INDEX label_members_host ON label_members(host_id);"
+	"CREATE TABLE campaigns("
+	"  id INTEGER PRIMARY KEY,"
+	"  sql TEXT NOT NULL,"
+	"  targets TEXT NOT NULL DEFAULT '{}',"/* as requested: {all, hosts, labels} (JSON) */
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL DEFAULT '',"
+	"  timeout_ms INTEGER NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('running','done')),"
+	"  finished_at INTEGER,"
+	"  duration_ms INTEGER NOT NULL DEFAULT 0,"
+	"  done_seq INTEGER NOT NULL DEFAULT 0,"/* the id of the stream's done event */
+	"  targeted INTEGER NOT NULL DEFAULT 0,"
+	"  online INTEGER NOT NULL DEFAULT 0,"
+	"  ok INTEGER NOT NULL DEFAULT 0,"
+	"  errors INTEGER NOT NULL DEFAULT 0,"
+	"  timed_out INTEGER NOT NULL DEFAULT 0,"
+	"  rows INTEGER NOT NULL DEFAULT 0);"  /* result rows kept */
+	"CREATE TABLE campaign_hosts("
+	"  id INTEGER PRIMARY KEY,"
+	"  campaign_id INTEGER NOT NULL,"
+	"  host_id INTEGER NOT NULL,"
+	"  host TEXT NOT NULL DEFAULT '',"
+	"  status TEXT NOT NULL CHECK (status IN ('pending','ok','error','timeout','offline')),"
+	"  seq INTEGER NOT NULL DEFAULT 0,"
+	"  message TEXT NOT NULL DEFAULT '',"
+	"  row_count INTEGER NOT NULL DEFAULT 0,"/* rows the host returned */
+	"  rows_kept INTEGER NOT NULL DEFAULT 0,"/* of them, kept (max_rows) */
+	"  results TEXT,"                      /* JSON array of the rows kept */
+	"  stats TEXT,"                        /* the agent's stats (JSON) */
+	"  elapsed_ms INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (campaign_id, host_id));"
+	"CREATE INDEX campaign_hosts_seq ON campaign_hosts(campaign_id, seq);",
 };
 const int mm_schema_nmigrations = sizeof(mm_schema_migrations) / sizeof(mm_schema_migrations[0]);

@@ -51,6 +51,28 @@ struct mm_server_config {
 	int online_margin_s;        /* online = seen within checkin interval + margin */
 	int enroll_rate_per_min;    /* bad-secret enroll attempts allowed per address */
 	int64_t store_queue_max;    /* jobs */
+	struct mm_lr_config {       /* live_response: (server/api_lr.c, docs/live-response.md) */
+		int enabled;            /* 0: every session is refused */
+		char *ca_key;           /* the SSH user CA (ECDSA P-256 PEM) */
+		char *user_key;         /* fallback: a plain key in authorized_keys, NULL = certs */
+		char *login;            /* login when the host reports none ("root") */
+		char *source_address;   /* certificate source-address, NULL = the connection's */
+		int idle_timeout_s;     /* a session without activity is closed (900) */
+		int max_duration_s;     /* a session is closed after this (3600) */
+		int max_sessions;       /* open at once on the coordinator (10) */
+		int command_timeout_s;  /* a command is stopped after this (60) */
+		int connect_timeout_s;  /* TCP connect + SSH handshake + auth (10) */
+		int cert_validity_s;    /* session certificates (300) */
+		int64_t output_cap;     /* bytes of a command's output kept (1 MiB) */
+		int64_t put_max;        /* bytes of one file transfer (4 MiB) */
+	} lr;
+	struct mm_live_config {     /* live: live queries (server/campaign.c, docs/live-queries.md) */
+		int long_poll_s;        /* longest a distributed read is parked (30), 0 = never */
+		int label_interval_s;   /* dynamic labels re-evaluated on each host (300) */
+		int retention_s;        /* finished live queries kept (24 h) */
+		int64_t max_rows;       /* result rows kept per live query (100000) */
+		int64_t retention_rows; /* result rows kept over all live queries (1000000) */
+	} live;
 };
 
 /* The caller of an operator request. */

@@ -17,10 +17,10 @@ token=$(printf '%s\n' "$out" | sed -n 's/^ *\(mmt_[0-9a-f]\{64\}\)$/\1/p')
 assert_eq "token printed once" 1 "$(printf '%s\n' "$out" | grep -c 'mmt_[0-9a-f]\{64\}')"
 assert_contains "next steps: run" "mamori-server run --config $D/mamori-server.yaml" "$out"
 assert_contains "next steps: CA" "$D/ca.pem" "$out"
-assert_eq "layout" "ca.key ca.pem enroll_secret mamori-server.yaml mamori.db server.key server.pem" \
+assert_eq "layout" "ca.key ca.pem enroll_secret lr_ca.key mamori-server.yaml mamori.db server.key server.pem" \
 	"$(ls "$D" | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "dir mode" 700 "$(mode "$D")"
-for f in ca.key server.key enroll_secret mamori-server.yaml mamori.db; do
+for f in ca.key server.key enroll_secret lr_ca.key mamori-server.yaml mamori.db; do
 	assert_eq "$f mode" 600 "$(mode "$D/$f")"
 done
 assert_eq "ca.pem mode" 644 "$(mode "$D/ca.pem")"

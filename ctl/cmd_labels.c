@@ -1,0 +1,337 @@
+/*
+ * cmd_labels.c - `mamorictl labels apply|list|show|delete` (/api/v1/labels):
+ * named sets of hosts that live queries target (docs/live-queries.md).
+ *
+ * A label file is YAML: one label (a mapping with name, description, and
+ * either query, for a dynamic label, or hosts, for a manual one), a list of
+ * them, or a mapping whose `labels` key holds the list; several documents
+ * (---) may follow each other.  Every label of every file goes in ONE
+ * request, so the coordinator checks them all and stores all or none.
+ *
+ *     name: debian10
+ *     description: hosts still on buster
+ *     query: SELECT 1 FROM os_version WHERE major = 10
+ *     ---
+ *     name: mail
+ *     hosts: [mail01, mail02]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "ctl.h"
+#include "error.h"
+#include "fileio.h"
+#include "util.h"
+
+#define LABEL_FILES_MAX 64
+#define LABEL_FILE_CAP  (4u << 20)
+#define YAML_DEPTH_MAX  16
+
+/* A YAML node as JSON: every scalar a string.  NULL with *why set when the
+ * tree is deeper than YAML_DEPTH_MAX or a key is not a scalar. */
+static json_t *to_json(yaml_document_t *doc, yaml_node_t *n, int depth, const char **why)
+{
+	json_t *j = NULL, *v;
+	yaml_node_item_t *it;
+	yaml_node_pair_t *p;
+
+	if (n == NULL || depth > YAML_DEPTH_MAX) {
+		*why = "nested too deeply";
+		return NULL;
+	}
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return json_stringn((const char *)n->data.scalar.value, n->data.scalar.length);
+	case YAML_SEQUENCE_NODE:
+		j = json_array();
+		for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+			if ((v = to_json(doc, yaml_document_get_node(doc, *it), depth + 1, why)) ==
+			    NULL) {
+				json_decref(j);
+				return NULL;
+			}
+			json_array_append_new(j, v);
+		}
+		return j;
+	case YAML_MAPPING_NODE:
+		j = json_object();
+		for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = yaml_document_get_node(doc, p->key);
+
+			if (k == NULL || k->type != YAML_SCALAR_NODE) {
+				*why = "keys must be plain words";
+				json_decref(j);
+				return NULL;
+			}
+			if ((v = to_json(doc, yaml_document_get_node(doc, p->value), depth + 1,
+			                 why)) == NULL) {
+				json_decref(j);
+				return NULL;
+			}
+			json_object_set_new(j, (const char *)k->data.scalar.value, v);
+		}
+		return j;
+	default: *why = "unexpected YAML node"; return NULL;
+	}
+}
+
+/* Checks one label object from file and appends it to out. */
+static int add_label(const char *file, json_t *l, json_t *out)
+{
+	static const char *const keys[] = {"name", "description", "query", "hosts", NULL};
+	const char *k, *name;
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(l))
+		return ctl_fail("%s: a label is a mapping with name, and query or hosts", file);
+	name = json_string_value(json_object_get(l, "name"));
+	json_object_foreach(l, k, v)
+	{
+		for (i = 0; keys[i] != NULL && strcmp(keys[i], k) != 0; i++)
+			;
+		if (keys[i] == NULL)
+			return ctl_fail("%s: label %s: unknown key '%s' (name, description, query, "
+			                "hosts)",
+			                file, name != NULL ? name : "?", k);
+	}
+	json_array_append(out, l);
+	return 0;
+}
+
+/* Reads the labels of one file into out.  Returns 0 or an exit code. */
+static int read_file(const char *path, json_t *out)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	char *data = NULL;
+	size_t len = 0, i, ndocs = 0;
+	int r, done = 0;
+
+	if ((r = mm_read_file(path, LABEL_FILE_CAP, &data, &len)) != 0)
+		return ctl_fail("cannot read %s: %s", path,
+		                r == MM_ERR_TOOBIG ? "over 4 MiB" : strerror(errno));
+	if (!yaml_parser_initialize(&parser)) {
+		free(data);
+		return ctl_fail("out of memory");
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	r = 0;
+	/* Bounded by the file: each round consumes a document. */
+	while (r == 0 && !done) {
+		yaml_node_t *root;
+		const char *why = NULL;
+		json_t *j, *list;
+
+		if (!yaml_parser_load(&parser, &doc)) {
+			r = ctl_fail("%s:%lu: %s", path,
+			             (unsigned long)parser.problem_mark.line + 1,
+			             parser.problem != NULL ? parser.problem : "malformed YAML");
+			break;
+		}
+		if ((root = yaml_document_get_root_node(&doc)) == NULL) {
+			done = 1;
+		} else if ((j = to_json(&doc, root, 0, &why)) == NULL) {
+			r = ctl_fail("%s: %s", path, why != NULL ? why : "malformed YAML");
+		} else {
+			ndocs++;
+			list = json_is_object(j) && json_object_get(j, "labels") != NULL
+			           ? json_object_get(j, "labels")
+			           : j;
+			if (json_is_array(list)) {
+				for (i = 0; r == 0 && i < json_array_size(list); i++)
+					r = add_label(path, json_array_get(list, i), out);
+			} else if (json_is_object(list) && json_object_size(list) > 0 &&
+			           json_object_get(j, "labels") == NULL) {
+				r = add_label(path, list, out);
+			} else {
+				r = ctl_fail(
+				    "%s: expected a label, a list of labels or labels: [...]",
+				    path);
+			}
+			json_decref(j);
+		}
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	free(data);
+	if (r == 0 && ndocs == 0)
+		r = ctl_fail("%s: no label in it", path);
+	return r;
+}
+
+int ctl_cmd_labels_apply(struct ctl *c, int argc, char **argv)
+{
+	const char *files[LABEL_FILES_MAX];
+	int nfiles = 0;
+	const struct ctl_opt opts[] = {
+	    {"-f", NULL, NULL, files, &nfiles, LABEL_FILES_MAX},
+	    {"--file", NULL, NULL, files, &nfiles, LABEL_FILES_MAX},
+	    {NULL},
+	};
+	json_t *labels = json_array(), *body = NULL, *resp = NULL, *applied, *a;
+	struct ctl_grid *g = NULL;
+	int npos, i, r;
+	size_t k;
+
+	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0) {
+		r = CTL_EXIT_USAGE;
+		goto out;
+	}
+	if (npos != 0) {
+		r = ctl_usage_error(c, "unexpected argument '%s' (files go after -f)", argv[0]);
+		goto out;
+	}
+	if (nfiles == 0) {
+		r = ctl_usage_error(c, "which labels? give -f FILE");
+		goto out;
+	}
+	for (i = 0; i < nfiles; i++)
+		if ((r = read_file(files[i], labels)) != 0)
+			goto out;
+	body = json_pack("{s:O}", "labels", labels);
+	if ((r = ctl_call(c, "POST", "/api/v1/labels", body, &resp)) != 0)
+		goto out;
+	if (c->format == CTL_FMT_JSON || c->format == CTL_FMT_JSONL) {
+		ctl_print_object(resp, NULL, c->format, stdout);
+		r = CTL_EXIT_OK;
+		goto out;
+	}
+	r = CTL_EXIT_FAIL;
+	if ((applied = ctl_expect(resp, "applied", JSON_ARRAY)) == NULL)
+		goto out;
+	g = ctl_grid_new();
+	ctl_grid_add_col(g, "name");
+	ctl_grid_add_col(g, "kind");
+	ctl_grid_add_col(g, "change");
+	json_array_foreach(applied, k, a)
+	{
+		ctl_grid_row(g);
+		ctl_grid_setj(g, 0, json_object_get(a, "name"), 0, 1);
+		ctl_grid_setj(g, 1, json_object_get(a, "kind"), 0, 1);
+		ctl_grid_set(g, 2,
+		             json_is_true(json_object_get(a, "created")) ? "created" : "updated");
+	}
+	ctl_grid_print(g, c->format, stdout);
+	r = CTL_EXIT_OK;
+out:
+	ctl_grid_free(g);
+	json_decref(labels);
+	json_decref(body);
+	json_decref(resp);
+	return r;
+}
+
+static const struct ctl_col label_cols[] = {
+    {"name", NULL, 0},
+    {"kind", NULL, 0},
+    {"members", NULL, 0},
+    {"description", NULL, 0},
+    {"updated_at", NULL, CTL_COL_TIME},
+    {NULL, NULL, 0},
+};
+
+int ctl_cmd_labels_list(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt opts[] = {{NULL}};
+	json_t *resp = NULL, *labels;
+	int npos, r;
+
+	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
+		return CTL_EXIT_USAGE;
+	if (npos != 0)
+		return ctl_usage_error(c, "unexpected argument '%s'", argv[0]);
+	if ((r = ctl_call(c, "GET", "/api/v1/labels", NULL, &resp)) != 0)
+		return r;
+	r = CTL_EXIT_FAIL;
+	if ((labels = ctl_expect(resp, "labels", JSON_ARRAY)) != NULL) {
+		ctl_print_list(labels, label_cols, c->format, stdout);
+		r = CTL_EXIT_OK;
+	}
+	json_decref(resp);
+	return r;
+}
+
+static const struct ctl_col member_cols[] = {
+    {"id", NULL, 0},     {"host_identifier", NULL, 0},  {"hostname", NULL, 0},
+    {"status", NULL, 0}, {"since", NULL, CTL_COL_TIME}, {NULL, NULL, 0},
+};
+
+int ctl_cmd_labels_show(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt opts[] = {{NULL}};
+	static const char *const time_keys[] = {"created_at", "updated_at", NULL};
+	struct mm_buf path;
+	json_t *resp = NULL, *label, *members, *head = NULL;
+	int npos, r;
+
+	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
+		return CTL_EXIT_USAGE;
+	if (npos != 1)
+		return ctl_usage_error(c, npos == 0 ? "which label? give its name"
+		                                    : "expected one label");
+	mm_buf_init(&path, 4096);
+	if (mm_buf_adds(&path, "/api/v1/labels") != 0 || ctl_path_segment(&path, argv[0]) != 0) {
+		r = ctl_fail("label name too long");
+		goto out;
+	}
+	if ((r = ctl_call(c, "GET", mm_buf_str(&path), NULL, &resp)) != 0)
+		goto out;
+	r = CTL_EXIT_FAIL;
+	if ((label = ctl_expect(resp, "label", JSON_OBJECT)) == NULL ||
+	    (members = ctl_expect(label, "members", JSON_ARRAY)) == NULL)
+		goto out;
+	if (c->format == CTL_FMT_JSON || c->format == CTL_FMT_JSONL) {
+		ctl_print_object(label, time_keys, c->format, stdout);
+	} else {
+		/* The label as key/value lines, then its members as a table. */
+		head = json_deep_copy(label);
+		json_object_del(head, "members");
+		json_object_set_new(head, "hosts", json_string(""));
+		if (json_array_size(json_object_get(label, "hosts")) > 0) {
+			char *h = json_dumps(json_object_get(label, "hosts"), JSON_COMPACT);
+
+			json_object_set_new(head, "hosts", json_string(h != NULL ? h : ""));
+			free(h);
+		} else {
+			json_object_del(head, "hosts");
+		}
+		ctl_print_object(head, time_keys, c->format, stdout);
+		printf("\n");
+		ctl_print_list(members, member_cols, c->format, stdout);
+	}
+	r = CTL_EXIT_OK;
+out:
+	json_decref(head);
+	json_decref(resp);
+	mm_buf_free(&path);
+	return r;
+}
+
+int ctl_cmd_labels_delete(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt opts[] = {{NULL}};
+	struct mm_buf path;
+	char *done;
+	int npos, r;
+
+	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
+		return CTL_EXIT_USAGE;
+	if (npos != 1)
+		return ctl_usage_error(c, npos == 0 ? "which label? give its name"
+		                                    : "expected one label");
+	mm_buf_init(&path, 4096);
+	if (mm_buf_adds(&path, "/api/v1/labels") != 0 || ctl_path_segment(&path, argv[0]) != 0) {
+		mm_buf_free(&path);
+		return ctl_fail("label name too long");
+	}
+	done = xasprintf("deleted label %s", argv[0]);
+	r = ctl_change(c, "DELETE", mm_buf_str(&path), NULL, done);
+	free(done);
+	mm_buf_free(&path);
+	return r;
+}
