@@ -4,9 +4,11 @@
  *
  * Speed matters: a Debian mirror's Packages list is ~50 MB once
  * decompressed, and the point of apt_upgradable is to answer in a fraction
- * of `apt list --upgradable`'s time.  Lists are streamed (lib/decomp.h),
- * cut into stanzas in place, and a stanza whose Package is not installed is
- * skipped after one hash lookup, before any other field is looked at.
+ * of `apt list --upgradable`'s time.  Lists are streamed (lib/decomp.h)
+ * and cut into stanzas in place (find_sep: one vector pass that finds the
+ * blank line and counts lines); a stanza whose Package no installed package
+ * has is dropped after one hash lookup on its first line, before it is
+ * copied or any other field is looked at.
  */
 #include "apt.h"
 
@@ -18,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 #include "decomp.h"
@@ -50,6 +55,8 @@ struct apt_model {
 	int npkg, apkg;
 	int *slots;               /* hash of name+arch -> pkg index + 1 */
 	size_t nslots;
+	uint64_t *names;          /* set of name hashes (0 = empty), any arch */
+	size_t nnames;            /* slots in names (a power of two) */
 	struct pin *pins;
 	int npins;
 	struct cfg *cfg;
@@ -103,6 +110,26 @@ static int pkg_find(const struct apt_model *m, const char *name, size_t nlen, co
 	return -1;
 }
 
+/* Returns 0 when no installed package (of any arch) is called name[0..nlen),
+ * 1 when one may be (hash collisions say yes; pkg_find decides). */
+static int name_maybe(const struct apt_model *m, const char *name, size_t nlen)
+{
+	uint64_t h = hash2(name, nlen, NULL);
+	size_t i;
+
+	if (m->nnames == 0)
+		return 0;
+	if (h == 0)
+		h = 1;
+	i = (size_t)(h & (m->nnames - 1));
+	while (m->names[i] != 0) {
+		if (m->names[i] == h)
+			return 1;
+		i = (i + 1) & (m->nnames - 1);
+	}
+	return 0;
+}
+
 /* Name-only index: the same table answers "is any arch of this name
  * installed" by probing with the arch of each stanza. */
 static int build_index(struct apt_model *m)
@@ -120,6 +147,20 @@ static int build_index(struct apt_model *m)
 		while (m->slots[i] != 0)
 			i = (i + 1) & (n - 1);
 		m->slots[i] = k + 1;
+	}
+	/* The set of names, so a list stanza can be dropped on its Package
+	 * alone, before its Architecture is looked for. */
+	if ((m->names = calloc(n, sizeof(uint64_t))) == NULL)
+		return MM_ERR_NOMEM;
+	m->nnames = n;
+	for (k = 0; k < m->npkg; k++) {
+		uint64_t h = hash2(m->pkg[k].name, strlen(m->pkg[k].name), NULL);
+		if (h == 0)
+			h = 1;
+		i = (size_t)(h & (n - 1));
+		while (m->names[i] != 0 && m->names[i] != h)
+			i = (i + 1) & (n - 1);
+		m->names[i] = h;
 	}
 	return 0;
 }
@@ -164,15 +205,22 @@ static char *field_dup(const char *st, const char *name)
 /* ---- stanza streaming ---------------------------------------------------- */
 
 /* Cuts a stream into blank-line separated stanzas and calls fn on each
- * (NUL-terminated, modifiable) with its first line number. */
+ * (NUL-terminated, modifiable) with its first line number.  When peek is
+ * set, a stanza met whole inside one decompressed chunk is first shown to
+ * peek in place (st[0..n), not NUL-terminated): 0 drops it without copying
+ * it, 1 hands it to fn, negative stops the stream with that error.  Stanzas
+ * cut by a chunk boundary and the last one go to fn unpeeked, so fn must
+ * make the same decision itself. */
 struct stanzas {
 	struct mm_buf carry;
 	int line;       /* line number of the start of carry */
 	int (*fn)(char *st, int line, void *arg);
+	int (*peek)(const char *st, size_t n, void *arg);
 	void *arg;
 	struct mm_ctx *ctx;
 	const char *path;
 	int skipping;   /* dropping the rest of an over-long stanza */
+	int eat_nl;     /* just past a separator: more '\n's belong to it */
 };
 
 static int count_nl(const char *p, size_t n)
@@ -187,16 +235,76 @@ static int count_nl(const char *p, size_t n)
 	return c;
 }
 
+/* Finds the first "\n\n" in p[0..n) and sets *nls to the number of '\n'
+ * before it, in one pass (the lists are ~50 MB of short lines: memmem and
+ * a second pass to count lines were most of apt_upgradable's time).
+ * Returns its offset, or n when there is none (*nls is then unspecified). */
+static size_t find_sep(const char *p, size_t n, int *nls)
+{
+	const char *q = p, *e = p + n;
+	int c = 0;
+
+#ifdef __SSE2__
+	/* 16 bytes at a time: a '\n' at i with another at i + 1 is the
+	 * separator; the loads at q and q + 1 both stay inside p[0..n).  The
+	 * '\n's are counted in 16 byte-wide counters (each cmpeq hit is -1),
+	 * summed before any can pass 255. */
+	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+	__m128i acc = zero, sum;
+	int rounds = 0;
+
+	while (e - q >= 17) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(q + 1));
+		__m128i ea = _mm_cmpeq_epi8(a, nl), eb = _mm_cmpeq_epi8(b, nl);
+		unsigned both = (unsigned)_mm_movemask_epi8(_mm_and_si128(ea, eb));
+
+		if (both != 0) {
+			unsigned at = (unsigned)__builtin_ctz(both);
+			unsigned ma = (unsigned)_mm_movemask_epi8(ea) & ((1u << at) - 1u);
+
+			for (; ma != 0; ma &= ma - 1)
+				c++;
+			sum = _mm_sad_epu8(acc, zero);
+			c += _mm_cvtsi128_si32(sum) + _mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+			*nls = c;
+			return (size_t)(q - p) + at;
+		}
+		acc = _mm_sub_epi8(acc, ea);
+		q += 16;
+		if (++rounds == 255) {
+			sum = _mm_sad_epu8(acc, zero);
+			c += _mm_cvtsi128_si32(sum) + _mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+			acc = zero;
+			rounds = 0;
+		}
+	}
+	sum = _mm_sad_epu8(acc, zero);
+	c += _mm_cvtsi128_si32(sum) + _mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+#endif
+	while ((q = memchr(q, '\n', (size_t)(e - q))) != NULL) {
+		if (q + 1 < e && q[1] == '\n') {
+			*nls = c;
+			return (size_t)(q - p);
+		}
+		c++;
+		q++;
+	}
+	return n;
+}
+
 /* Hands every complete stanza in carry to fn and keeps the rest. */
 static int drain(struct stanzas *s)
 {
 	char *p = s->carry.data, *end = p + s->carry.len, *sep;
-	int r;
+	size_t off;
+	int r, nls = 0;
 
-	while ((sep = memmem(p, (size_t)(end - p), "\n\n", 2)) != NULL) {
+	while ((off = find_sep(p, (size_t)(end - p), &nls)) < (size_t)(end - p)) {
 		int lines;
+		sep = p + off;
 		*sep = '\0';
-		lines = count_nl(p, (size_t)(sep - p)) + 2;
+		lines = nls + 2;
 		if (sep > p && (r = s->fn(p, s->line, s->arg)) != 0)
 			return r;
 		s->line += lines;
@@ -208,6 +316,8 @@ static int drain(struct stanzas *s)
 	}
 	if (p != s->carry.data) {
 		size_t rest = (size_t)(end - p);
+		if (rest == 0)
+			s->eat_nl = 1; /* the blank-line run may go on in the next chunk */
 		memmove(s->carry.data, p, rest);
 		s->carry.len = rest;
 		s->carry.data[rest] = '\0';
@@ -215,13 +325,65 @@ static int drain(struct stanzas *s)
 	return 0;
 }
 
+/* Hands the stanzas of data that are whole in it to peek and fn without
+ * going through carry (most of a list's bytes go this way, most of them
+ * never copied); stops at the first byte of a stanza that the chunk cuts
+ * and sets *used to the bytes consumed.  Returns 0 or an error from peek
+ * or fn (carry is empty before and after). */
+static int direct(struct stanzas *s, const char *data, size_t len, size_t *used)
+{
+	const char *p = data, *e = data + len;
+	int r, nls;
+
+	*used = 0;
+	while (p < e) {
+		size_t n;
+		if (s->eat_nl) {
+			if (*p == '\n') {
+				p++;
+				s->line++;
+				continue;
+			}
+			s->eat_nl = 0;
+		}
+		if ((n = find_sep(p, (size_t)(e - p), &nls)) == (size_t)(e - p))
+			break;
+		r = n > 0 ? s->peek(p, n, s->arg) : 0;
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			/* fn wants a NUL-terminated, modifiable copy. */
+			mm_buf_reset(&s->carry);
+			if ((r = mm_buf_add(&s->carry, p, n)) == MM_ERR_TOOBIG)
+				mm_warn(s->ctx, "%s:%d: stanza longer than %u bytes, skipped", s->path,
+					s->line, STANZA_CAP);
+			else if (r != 0 || (r = s->fn(s->carry.data, s->line, s->arg)) != 0)
+				return r;
+			mm_buf_reset(&s->carry);
+		}
+		s->line += nls + 2;
+		p += n + 2;
+		s->eat_nl = 1;
+	}
+	*used = (size_t)(p - data);
+	return 0;
+}
+
 static int stanzas_feed(const char *data, size_t len, void *arg)
 {
 	struct stanzas *s = arg;
-	int r;
+	int r, nls;
 
 	while (len > 0) {
-		size_t room, n;
+		size_t room, n, used;
+		if (s->peek != NULL && !s->skipping && s->carry.len == 0) {
+			if ((r = direct(s, data, len, &used)) != 0)
+				return r;
+			data += used;
+			len -= used;
+			if (len == 0)
+				break;
+		}
 		if (s->skipping) {
 			/* Inside a stanza over the cap: drop up to its end. */
 			const char *sep = memmem(data, len, "\n\n", 2);
@@ -236,7 +398,18 @@ static int stanzas_feed(const char *data, size_t len, void *arg)
 			continue;
 		}
 		room = s->carry.cap - s->carry.len;
-		n = len < room ? len : room;
+		n = len;
+		if (s->peek != NULL && s->carry.len > 0) {
+			/* Take only the end of the cut stanza (and its separator):
+			 * the rest of the chunk goes the direct way. */
+			size_t off;
+			if (s->carry.data[s->carry.len - 1] == '\n' && data[0] == '\n')
+				n = 1;
+			else if ((off = find_sep(data, len, &nls)) < len)
+				n = off + 2;
+		}
+		if (n > room)
+			n = room;
 		if ((r = mm_buf_add(&s->carry, data, n)) != 0)
 			return r;
 		data += n;
@@ -254,10 +427,12 @@ static int stanzas_feed(const char *data, size_t len, void *arg)
 	return 0;
 }
 
-/* Streams path (any compression) stanza by stanza.  Returns 0 or an error
- * from fn; read errors are warned about and return 0. */
-static int for_each_stanza(struct mm_ctx *ctx, const char *path,
-			   int (*fn)(char *st, int line, void *arg), void *arg)
+/* Streams path (any compression) stanza by stanza, peek (may be NULL)
+ * first when it can be (see struct stanzas).  Returns 0 or an error from
+ * fn or peek; read errors are warned about and return 0. */
+static int stream_stanzas(struct mm_ctx *ctx, const char *path,
+			  int (*peek)(const char *st, size_t n, void *arg),
+			  int (*fn)(char *st, int line, void *arg), void *arg)
 {
 	struct stanzas s;
 	char full[4096], *err = NULL;
@@ -269,6 +444,7 @@ static int for_each_stanza(struct mm_ctx *ctx, const char *path,
 	mm_buf_init(&s.carry, STANZA_CAP);
 	s.line = 1;
 	s.fn = fn;
+	s.peek = peek;
 	s.arg = arg;
 	s.ctx = ctx;
 	s.path = path;
@@ -294,6 +470,13 @@ static int for_each_stanza(struct mm_ctx *ctx, const char *path,
 	free(err);
 	mm_buf_free(&s.carry);
 	return r;
+}
+
+/* Streams path stanza by stanza (for_each_stanza without a peek). */
+static int for_each_stanza(struct mm_ctx *ctx, const char *path,
+			   int (*fn)(char *st, int line, void *arg), void *arg)
+{
+	return stream_stanzas(ctx, path, NULL, fn, arg);
 }
 
 /* ---- dpkg status --------------------------------------------------------- */
@@ -1087,6 +1270,29 @@ static int add_version(struct list_arg *a, struct apt_pkg *p, const char *ver, s
 	return 0;
 }
 
+/* The peek of list stanzas: drops, from its Package line alone, a stanza
+ * list_stanza would drop because no arch of that name is installed (the
+ * same name rule as list_stanza's: the value up to white space or NUL).
+ * Anything else (no Package first) goes to list_stanza.  Returns 0, 1 or
+ * MM_ERR_LIMIT. */
+static int list_peek(const char *st, size_t n, void *arg)
+{
+	struct list_arg *a = arg;
+	size_t i = 8, nl = 0;
+
+	a->stanzas++;
+	if ((a->stanzas & 1023) == 0 && mm_check(a->ctx) != 0)
+		return MM_ERR_LIMIT;
+	if (n < 8 || memcmp(st, "Package:", 8) != 0)
+		return 1;
+	while (i < n && st[i] == ' ')
+		i++;
+	while (i + nl < n && st[i + nl] != ' ' && st[i + nl] != '\t' && st[i + nl] != '\r' &&
+	       st[i + nl] != '\n' && st[i + nl] != '\0')
+		nl++;
+	return name_maybe(a->m, st + i, nl);
+}
+
 static int list_stanza(char *st, int line, void *arg)
 {
 	struct list_arg *a = arg;
@@ -1110,6 +1316,8 @@ static int list_stanza(char *st, int line, void *arg)
 		mm_warn(a->ctx, "%s:%d: stanza without Package, skipped", a->path, line);
 		return 0;
 	}
+	if (!name_maybe(a->m, name, nl))
+		return 0; /* most stanzas: no arch of this name is installed */
 	arch = field(st, "Architecture", &al);
 	if (arch == NULL || al >= sizeof(archbuf))
 		return 0;
@@ -1199,7 +1407,7 @@ static int load_lists(struct mm_ctx *ctx, struct apt_model *m)
 			la.comp = comp;
 			la.path = path;
 			la.security = is_security(&m->rel[i]);
-			r = for_each_stanza(ctx, path, list_stanza, &la);
+			r = stream_stanzas(ctx, path, list_peek, list_stanza, &la);
 		}
 		free_names(names, n);
 	}
@@ -1490,6 +1698,7 @@ void apt_model_free(struct apt_model *m)
 	}
 	free(m->pkg);
 	free(m->slots);
+	free(m->names);
 	for (i = 0; i < m->npins; i++) {
 		free(m->pins[i].packages);
 		free(m->pins[i].kind);
