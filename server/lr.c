@@ -2290,8 +2290,12 @@ int mm_lr_worker_submit(struct mm_lr_worker *w, struct mm_lr_op *op)
 {
 	int r = 0;
 
+	/* Not `running`: the worker posts an operation's result before it
+	 * clears that flag, so the next command (sent the moment the result
+	 * arrives) would find it still set.  The one-deep slot is enough: the
+	 * API lets a session have one command at a time (its busy flag). */
 	pthread_mutex_lock(&w->mu);
-	if (w->op != NULL || w->running || w->close_req)
+	if (w->op != NULL || w->close_req)
 		r = MM_ERR_LIMIT;
 	else
 		w->op = op;
