@@ -20,6 +20,7 @@
 #define MM_LOAD_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +59,7 @@ enum ld_req {
 	LD_R_READ,   /* /distributed/read */
 	LD_R_CONFIG, /* /config */
 	LD_R_LOG,    /* /log with result lines */
+	LD_R_WRITE,  /* /distributed/write: the answers to a live query (--mode longpoll) */
 	LD_R_COUNT
 };
 extern const char *const ld_req_names[LD_R_COUNT];
@@ -86,6 +88,12 @@ struct ld_opts {
 	                              * re-enrolled hosts of an earlier run never look
 	                              * like duplicates */
 	pid_t server_pid;            /* 0 = no sampling */
+	int longpoll;                /* --mode longpoll: one connection per agent, reads
+	                              * carry "mamori_wait", live queries get answered */
+	int64_t wait_s;              /* "mamori_wait" of each long-poll read */
+	int run_queries;             /* live queries the driver starts (live.c) */
+	const char *admin_token_file;
+	const char *query_sql;
 	int json;
 	int verbose;
 };
@@ -125,6 +133,8 @@ struct ld_agent {
 	uint32_t checkins;        /* check-ins sent, decides the request kind */
 	uint32_t logs;            /* /log requests sent (the lines' counter) */
 	uint64_t seq;             /* mamori_seq of the next result line */
+	char *answer;             /* --mode longpoll: the "queries", "statuses" and "messages"
+	                           * members of the pending /distributed/write, or NULL */
 };
 
 /* Phases, set by the main thread. */
@@ -141,6 +151,8 @@ struct ld_run {
 	atomic_int finished_threads;
 	atomic_llong tickets;     /* check-ins handed out (for --requests) */
 	atomic_int messages;      /* error messages printed (capped) */
+	atomic_llong lp_reads;    /* --mode longpoll: long-poll reads sent */
+	atomic_llong lp_writes;   /* --mode longpoll: answers acknowledged */
 	int64_t checkin_start_us; /* set before phase becomes CHECKIN */
 	int64_t checkin_deadline_us;
 };
@@ -191,6 +203,29 @@ int ld_build_request(const struct ld_run *run, int ai, struct ld_agent *a, enum 
  * returned queries. */
 int ld_check_response(enum ld_req kind, int status, const char *body, size_t len,
                       struct ld_agent *a, int *queries, char *why, size_t whysz);
+/* The same; with answer set, a distributed read that returned queries also
+ * leaves in a->answer the write that answers each of them with one row
+ * {"x": "1"} (--mode longpoll). */
+int ld_check_response_answer(enum ld_req kind, int status, const char *body, size_t len,
+                             struct ld_agent *a, int answer, int *queries, char *why, size_t whysz);
+
+/* ---- the live-query driver (live.c) ------------------------------------------
+ * Runs in the main thread while the long-poll agents are parked: starts
+ * o->run_queries live queries one after another (POST /api/v1/queries/run,
+ * all hosts) and times each until the coordinator reports it done. */
+struct ld_live_report {
+	int queries, done_all; /* queries started; done with every online host answered */
+	int online_min, online_max;
+	double p50_ms, p95_ms, max_ms, min_ms; /* start to done, as the operator sees it */
+	double srv_p50_ms, srv_p95_ms;         /* the coordinator's own elapsed_ms */
+	double park_s;                         /* time until every agent was parked */
+	uint64_t rss_kb, hwm_kb;               /* coordinator after the queries */
+	double server_cpu;                     /* over the queries, percent of one core, -1 */
+	const char *why;                       /* set when the driver gave up */
+};
+/* Returns 0 when every query finished with all online hosts answered. */
+int ld_live_run(struct ld_run *run, int64_t agents, int64_t deadline_us,
+                volatile sig_atomic_t *interrupted, struct ld_live_report *rep);
 
 /* ---- HTTP/1.1 response parser (http1.c) -------------------------------------
  * Incremental: call ld_http_parse() with everything received so far for the

@@ -77,6 +77,14 @@ static void usage(FILE *f)
 	    "  --enroll-concurrency E  connections enrolling at once (default min(C, 64))\n"
 	    "  --server-pid PID        sample the coordinator's RSS and CPU from /proc/PID\n"
 	    "  --json                  print the summary as one JSON object\n"
+	    "  --mode longpoll         one TLS connection per agent holding a long-poll\n"
+	    "                          distributed/read (\"mamori_wait\"); each live query\n"
+	    "                          received is answered with one row {\"x\": \"1\"}\n"
+	    "  --wait S                mamori_wait of each long-poll read (default 60s)\n"
+	    "  --run-queries N         with --mode longpoll: start N live queries on all hosts,\n"
+	    "                          one after another, and time each until done\n"
+	    "  --admin-token-file F    operator token for --run-queries\n"
+	    "  --sql SQL               the live query (default SELECT 1 AS x)\n"
 	    "Durations take a unit (250ms, 20s, 2m) or are seconds.  Only loopback addresses\n"
 	    "are accepted.  Exit status: 0 no errors, 1 errors, 2 bad usage.\n");
 }
@@ -249,6 +257,11 @@ enum {
 	OPT_PID,
 	OPT_JSON,
 	OPT_HELP,
+	OPT_MODE,
+	OPT_WAIT,
+	OPT_RUNQ,
+	OPT_TOKEN,
+	OPT_SQL,
 };
 
 static int parse_opts(int argc, char **argv, struct ld_opts *o)
@@ -272,10 +285,16 @@ static int parse_opts(int argc, char **argv, struct ld_opts *o)
 	    {"server-pid", required_argument, NULL, OPT_PID},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, OPT_HELP},
+	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"wait", required_argument, NULL, OPT_WAIT},
+	    {"run-queries", required_argument, NULL, OPT_RUNQ},
+	    {"admin-token-file", required_argument, NULL, OPT_TOKEN},
+	    {"sql", required_argument, NULL, OPT_SQL},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *url = NULL;
-	int64_t v, conns = -1, econc = -1;
+	int64_t v, conns = -1, econc = -1, wait_ms = 60000;
+	int dur_set = 0;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -305,7 +324,25 @@ static int parse_opts(int argc, char **argv, struct ld_opts *o)
 			r = parse_int("--threads", optarg, 1, LD_MAX_THREADS, &v);
 			o->threads = (int)v;
 			break;
-		case OPT_DURATION: r = parse_dur("--duration", optarg, 1, &o->duration_ms); break;
+		case OPT_DURATION:
+			r = parse_dur("--duration", optarg, 1, &o->duration_ms);
+			dur_set = 1;
+			break;
+		case OPT_MODE:
+			if (strcmp(optarg, "longpoll") == 0) {
+				o->longpoll = 1;
+			} else if (strcmp(optarg, "checkin") != 0) {
+				fprintf(stderr, "mamori-load: --mode: checkin or longpoll\n");
+				r = MM_ERR_USAGE;
+			}
+			break;
+		case OPT_WAIT: r = parse_dur("--wait", optarg, 1000, &wait_ms); break;
+		case OPT_RUNQ:
+			r = parse_int("--run-queries", optarg, 1, 10000, &v);
+			o->run_queries = (int)v;
+			break;
+		case OPT_TOKEN: o->admin_token_file = optarg; break;
+		case OPT_SQL: o->query_sql = optarg; break;
 		case OPT_REQUESTS:
 			r = parse_int("--requests", optarg, 1, INT64_MAX / 2, &o->max_requests);
 			break;
@@ -349,6 +386,26 @@ static int parse_opts(int argc, char **argv, struct ld_opts *o)
 	}
 	if (parse_url(o, url) != 0)
 		return MM_ERR_USAGE;
+	o->wait_s = wait_ms / 1000;
+	if (o->query_sql == NULL)
+		o->query_sql = "SELECT 1 AS x";
+	if (o->run_queries > 0 && (!o->longpoll || o->admin_token_file == NULL)) {
+		fprintf(stderr, "mamori-load: --run-queries needs --mode longpoll and "
+		                "--admin-token-file\n");
+		return MM_ERR_USAGE;
+	}
+	if (o->longpoll) {
+		/* One connection per agent: a parked read holds its connection. */
+		if (o->agents > LD_MAX_CONNS) {
+			fprintf(stderr, "mamori-load: --mode longpoll: at most %d agents\n",
+			        LD_MAX_CONNS);
+			return MM_ERR_USAGE;
+		}
+		conns = o->agents;
+		o->interval_ms = 0;
+		if (!dur_set)
+			o->duration_ms = 300000; /* a cap: the driver ends the run */
+	}
 	o->connections = conns > 0 ? (int)conns : (o->agents < 256 ? o->agents : 256);
 	if (o->connections > o->agents)
 		o->connections = o->agents; /* a connection with no agent has nothing to do */
@@ -527,6 +584,8 @@ struct report {
 	double gen_cpu;
 	double machine_cpu; /* whole machine, percent of one core, -1 unknown */
 	struct sampler smp;
+	struct ld_live_report live; /* --run-queries */
+	int live_failed;
 };
 
 static void print_text(const struct ld_opts *o, const struct report *rp)
@@ -535,7 +594,12 @@ static void print_text(const struct ld_opts *o, const struct report *rp)
 
 	printf("mamori-load: %d agents, %d connections, %d threads, https://%s\n", o->agents,
 	       o->connections, o->threads, o->hostport);
-	if (o->config_every == 0 && o->log_every == 0)
+	if (o->longpoll)
+		printf(
+		    "  mode: long poll (one connection per agent, mamori_wait %lld), live queries "
+		    "answered with one row (latency below: parked reads included)",
+		    (long long)o->wait_s);
+	else if (o->config_every == 0 && o->log_every == 0)
 		printf("  mix: distributed/read only");
 	else
 		printf("  mix: config every %d, log every %d (%d lines), else distributed/read",
@@ -575,6 +639,23 @@ static void print_text(const struct ld_opts *o, const struct report *rp)
 			       rp->aborted ? "no check-in phase" : "/proc unreadable");
 	}
 	printf("generator:  mean CPU %.1f%% of one core\n", rp->gen_cpu);
+	if (o->run_queries > 0) {
+		const struct ld_live_report *l = &rp->live;
+		printf("live:       %d/%d queries done with every online host answered (online "
+		       "%d..%d), "
+		       "agents parked after %.2f s%s%s\n",
+		       l->done_all, o->run_queries, l->online_min, l->online_max, l->park_s,
+		       l->why != NULL ? "; FAILED: " : "", l->why != NULL ? l->why : "");
+		printf(
+		    "            start to done: p50 %.1f ms, p95 %.1f ms, min %.1f ms, max %.1f ms "
+		    "(coordinator's elapsed_ms p50 %.0f, p95 %.0f)\n",
+		    l->p50_ms, l->p95_ms, l->min_ms, l->max_ms, l->srv_p50_ms, l->srv_p95_ms);
+		if (o->server_pid > 0)
+			printf(
+			    "            coordinator during the queries: CPU %.1f%% of one core, "
+			    "RSS %.1f MiB, VmHWM %.1f MiB\n",
+			    l->server_cpu, l->rss_kb / 1024.0, l->hwm_kb / 1024.0);
+	}
 	if (rp->machine_cpu >= 0)
 		printf("machine:    %.1f%% of one core busy in all (%ld cores), %.1f%% by other "
 		       "processes\n",
@@ -627,6 +708,22 @@ static int print_json(const struct ld_opts *o, const struct report *rp)
 		                    (json_int_t)rp->smp.hwm_kb, "cpu_percent", rp->server_cpu)
 		        : json_pack("{s:i, s:n}", "pid", (int)o->server_pid, "error");
 		json_object_set_new(j, "server", srv);
+	}
+	json_object_set_new(j, "mode", json_string(o->longpoll ? "longpoll" : "checkin"));
+	if (o->run_queries > 0) {
+		const struct ld_live_report *l = &rp->live;
+		json_object_set_new(
+		    j, "live",
+		    json_pack(
+		        "{s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:f, "
+		        "s:s?}",
+		        "queries", o->run_queries, "done_all", l->done_all, "online_min",
+		        l->online_min, "online_max", l->online_max, "park_s", l->park_s, "p50_ms",
+		        l->p50_ms, "p95_ms", l->p95_ms, "min_ms", l->min_ms, "max_ms", l->max_ms,
+		        "server_p50_ms", l->srv_p50_ms, "server_p95_ms", l->srv_p95_ms,
+		        "server_rss_kb", (json_int_t)l->rss_kb, "server_hwm_kb",
+		        (json_int_t)l->hwm_kb, "server_cpu_percent", l->server_cpu, "failed",
+		        l->why));
 	}
 	r = json_dumpf(j, stdout, JSON_COMPACT) == 0 ? 0 : MM_ERR_IO;
 	putchar('\n');
@@ -722,6 +819,18 @@ int main(int argc, char **argv)
 		run.checkin_deadline_us = t1 + o.duration_ms * 1000;
 		atomic_store(&run.phase, LD_P_CHECKIN);
 		int64_t hard = run.checkin_deadline_us + o.timeout_ms * 1000 + 2000000;
+		if (o.longpoll) {
+			if (o.run_queries > 0) {
+				if (ld_live_run(&run, rp.enrolled, run.checkin_deadline_us,
+				                &g_interrupted, &rp.live) != 0)
+					rp.live_failed = 1;
+			} else {
+				while (!g_interrupted && ld_now_us() < run.checkin_deadline_us)
+					nap();
+			}
+			sample(&rp.smp, ld_now_us(), NULL);
+			atomic_store(&run.phase, LD_P_STOP); /* parked reads are dropped */
+		}
 		while (atomic_load(&run.finished_threads) < started) {
 			now = ld_now_us();
 			sample(&rp.smp, now, NULL);
@@ -789,9 +898,11 @@ int main(int argc, char **argv)
 	else
 		print_text(&o, &rp);
 	fflush(stdout);
-	rc = (rp.aborted || rp.errors > 0 || rp.enrolled < o.agents) ? 1 : 0;
+	rc = (rp.aborted || rp.errors > 0 || rp.enrolled < o.agents || rp.live_failed) ? 1 : 0;
 out:
 	if (run.agents != NULL) {
+		for (int i = 0; i < o.agents; i++)
+			free(run.agents[i].answer);
 		OPENSSL_cleanse(run.agents, (size_t)o.agents * sizeof(*run.agents));
 		free(run.agents);
 	}

@@ -11,6 +11,7 @@
  * (see key_ok) or the pre-escaped enroll secret.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,12 +21,10 @@
 #include "error.h"
 #include "load.h"
 
-const char *const ld_req_names[LD_R_COUNT] = {"enroll", "read", "config", "log"};
+const char *const ld_req_names[LD_R_COUNT] = {"enroll", "read", "config", "log", "write"};
 static const char *const paths[LD_R_COUNT] = {
-    "/api/v1/osquery/enroll",
-    "/api/v1/osquery/distributed/read",
-    "/api/v1/osquery/config",
-    "/api/v1/osquery/log",
+    "/api/v1/osquery/enroll", "/api/v1/osquery/distributed/read",  "/api/v1/osquery/config",
+    "/api/v1/osquery/log",    "/api/v1/osquery/distributed/write",
 };
 
 void ld_clock_update(struct ld_clock *c)
@@ -111,7 +110,21 @@ int ld_build_request(const struct ld_run *run, int ai, struct ld_agent *a, enum 
 	switch (kind) {
 	case LD_R_ENROLL: r = enroll_body(run, ai, scratch); break;
 	case LD_R_READ:
+		if (o->longpoll)
+			r = mm_buf_addf(scratch, "{\"node_key\":\"%s\",\"mamori_wait\":%lld}",
+			                a->key, (long long)o->wait_s);
+		else
+			r = mm_buf_addf(scratch, "{\"node_key\":\"%s\"}", a->key);
+		break;
 	case LD_R_CONFIG: r = mm_buf_addf(scratch, "{\"node_key\":\"%s\"}", a->key); break;
+	case LD_R_WRITE:
+		r = mm_buf_addf(scratch, "{\"node_key\":\"%s\",%s}", a->key,
+		                a->answer != NULL
+		                    ? a->answer
+		                    : "\"queries\":{},\"statuses\":{},\"messages\":{}");
+		free(a->answer);
+		a->answer = NULL;
+		break;
 	case LD_R_LOG:
 		if (o->mamori_seq)
 			r = mm_buf_addf(scratch,
@@ -161,8 +174,51 @@ static int key_ok(const char *k, size_t n)
 	return 1;
 }
 
+/* The members of a /distributed/write answering every query in q (an
+ * object) with one row {"x": "1"} and status 0, as a malloc'd string
+ * without the braces; NULL when out of memory. */
+static char *make_answer(json_t *q)
+{
+	json_t *qs = json_object(), *st = json_object(), *w = NULL;
+	const char *id;
+	json_t *v;
+	char *text = NULL, *out = NULL;
+	size_t n;
+
+	if (qs == NULL || st == NULL)
+		goto out;
+	json_object_foreach(q, id, v)
+	{
+		json_object_set_new(qs, id, json_pack("[{s:s}]", "x", "1"));
+		json_object_set_new(st, id, json_integer(0));
+	}
+	w = json_pack("{s:O, s:O, s:{}}", "queries", qs, "statuses", st, "messages");
+	if (w == NULL)
+		goto out;
+	text = json_dumps(w, JSON_COMPACT);
+	if (text == NULL || (n = strlen(text)) < 2)
+		goto out;
+	out = malloc(n - 1);
+	if (out != NULL) {
+		memcpy(out, text + 1, n - 2);
+		out[n - 2] = '\0';
+	}
+out:
+	free(text);
+	json_decref(w);
+	json_decref(qs);
+	json_decref(st);
+	return out;
+}
+
 int ld_check_response(enum ld_req kind, int status, const char *body, size_t len,
                       struct ld_agent *a, int *queries, char *why, size_t whysz)
+{
+	return ld_check_response_answer(kind, status, body, len, a, 0, queries, why, whysz);
+}
+
+int ld_check_response_answer(enum ld_req kind, int status, const char *body, size_t len,
+                             struct ld_agent *a, int answer, int *queries, char *why, size_t whysz)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, 0, &jerr);
@@ -207,6 +263,15 @@ int ld_check_response(enum ld_req kind, int status, const char *body, size_t len
 			goto out;
 		}
 		*queries = q != NULL && json_object_size(q) > 0;
+		if (answer && *queries) {
+			free(a->answer);
+			a->answer = make_answer(q);
+			if (a->answer == NULL) {
+				snprintf(why, whysz, "read: out of memory for the answer");
+				r = LD_E_BODY;
+				goto out;
+			}
+		}
 	}
 out:
 	json_decref(root);

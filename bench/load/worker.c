@@ -424,6 +424,12 @@ static void send_request(struct wstate *w, struct conn *c, int ai, enum ld_req k
 	c->sent_phase = w->phase;
 	c->sent_us = w->now;
 	c->deadline_us = w->now + w->o->timeout_ms * 1000;
+	if (w->o->longpoll && kind == LD_R_READ) {
+		/* Parked up to the wait: the timeout starts after it. */
+		c->deadline_us += w->o->wait_s * 1000000;
+		if (w->phase == LD_P_CHECKIN)
+			atomic_fetch_add(&w->run->lp_reads, 1);
+	}
 	c->state = C_WRITING;
 	w->inflight++;
 	if (w->phase == LD_P_CHECKIN)
@@ -438,6 +444,8 @@ static enum ld_req next_kind(const struct ld_opts *o, struct ld_agent *a)
 {
 	uint32_t n = ++a->checkins;
 
+	if (o->longpoll)
+		return a->answer != NULL ? LD_R_WRITE : LD_R_READ;
 	if (o->config_every > 0 && n % (uint32_t)o->config_every == 0)
 		return LD_R_CONFIG;
 	if (o->log_every > 0 && n % (uint32_t)o->log_every == 0)
@@ -502,8 +510,9 @@ static void complete(struct wstate *w, struct conn *c)
 	int queries = 0;
 	int keep = c->resp.keep_alive;
 	int64_t lat = w->now - c->sent_us;
-	int e = ld_check_response(c->kind, c->resp.status, c->resp.body_ptr, c->resp.body_len, a,
-	                          &queries, why, sizeof(why));
+	int e =
+	    ld_check_response_answer(c->kind, c->resp.status, c->resp.body_ptr, c->resp.body_len, a,
+	                             w->o->longpoll, &queries, why, sizeof(why));
 
 	w->inflight--;
 	if (c->sent_phase == LD_P_ENROLL) {
@@ -517,6 +526,8 @@ static void complete(struct wstate *w, struct conn *c)
 	} else if (e < 0) {
 		w->k->ok[c->kind]++;
 		w->k->queries_seen += (uint64_t)queries;
+		if (c->kind == LD_R_WRITE)
+			atomic_fetch_add(&w->run->lp_writes, 1);
 	} else {
 		w->k->errors[e]++;
 		if (c->sent_phase == LD_P_ENROLL)
