@@ -19,5 +19,16 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
+# Packages with services (openssh-server) must not start them: the tests start
+# their own sshd on 127.0.0.1.  Debian's policy-rc.d hook says so for the
+# length of the install when the machine has none of its own.
+hook=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+	$SUDO chmod 755 /usr/sbin/policy-rc.d
+	hook=1
+fi
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || st=$?
+[ -n "$hook" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+exit "${st:-0}"
