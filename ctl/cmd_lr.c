@@ -70,7 +70,7 @@ static const char lr_help[] =
     "  get REMOTE [LOCAL]     copy a file from the host (SFTP, SHA-256 checked)\n"
     "  put LOCAL REMOTE       copy a file to the host (written whole or not at all)\n"
     "  exec COMMAND...        run a shell command line: stdout, stderr, exit status\n"
-    "  sql QUERY              query the host's agent tables (not available yet)\n"
+    "  sql QUERY              query the host's agent tables (a live query)\n"
     "  shell                  an interactive shell (exit it to come back)\n"
     "  help, exit\n";
 

@@ -32,6 +32,8 @@
 
 #include <openssl/crypto.h>
 
+#include "buf.h"
+#include "campaign.h"
 #include "error.h"
 #include "hosts.h"
 #include "lr.h"
@@ -75,6 +77,7 @@ struct lr_sess {
 	uint64_t shell_total;
 	struct mm_http_req *streams[MAX_STREAMS];
 	int commands;
+	struct sql_run *sql; /* `sql` waiting for the host's answer */
 };
 
 static struct {
@@ -142,12 +145,20 @@ static json_t *sess_json(const struct lr_sess *s)
 	return o;
 }
 
+struct sql_run;
+static void sql_run_free(struct sql_run *r);
+static uint64_t sql_run_token(const struct sql_run *r);
+
 static void sess_free(struct lr_sess *s)
 {
 	size_t i;
 
 	if (s == NULL)
 		return;
+	if (s->sql != NULL) {
+		mm_live_run_forget(sql_run_token(s->sql));
+		sql_run_free(s->sql);
+	}
 	mm_lr_worker_free(s->w);
 	free(s->host);
 	free(s->address);
@@ -1225,6 +1236,287 @@ static int body_data(struct mm_http_req *req, const json_t *body, unsigned char 
 	return 0;
 }
 
+/* ---- sql: a live query on the session's host (loop thread) ------------------------------ */
+
+/* One `sql` command: from the request to its audit record and reply. */
+struct sql_run {
+	struct mm_server *srv;
+	char id[MM_LR_ID_LEN + 1];
+	char *host;           /* the audit target */
+	char *key_id;
+	struct op_actor owner; /* the session's operator, for lr.command */
+	char *query;
+	uint64_t token;
+	int64_t start_ms;
+	size_t cap;            /* output_cap */
+	/* the outcome */
+	json_t *ev;    /* transcript detail (with stdout, stderr) */
+	json_t *audit; /* audit detail */
+	json_t *body;  /* the reply */
+};
+
+static uint64_t sql_run_token(const struct sql_run *r)
+{
+	return r->token;
+}
+
+static void sql_run_free(struct sql_run *r)
+{
+	if (r == NULL)
+		return;
+	free(r->host);
+	free(r->key_id);
+	op_actor_clear(&r->owner);
+	free(r->query);
+	json_decref(r->ev);
+	json_decref(r->audit);
+	json_decref(r->body);
+	free(r);
+}
+
+static void sha256_text(const char *p, size_t n, char hex[65])
+{
+	unsigned char md[32];
+	size_t i;
+
+	EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The kept part of an output: at most cap bytes, cut after a whole line
+ * when a line end fits (rows and messages stay whole). */
+static json_t *kept_text(const char *p, size_t n, size_t cap)
+{
+	size_t k = n, i;
+	json_t *j;
+
+	if (n > cap) {
+		for (k = cap; k > 0 && p[k - 1] != '\n'; k--)
+			;
+		if (k == 0)
+			k = cap;
+	}
+	/* A cut inside a UTF-8 sequence: drop its first bytes. */
+	for (i = 0; i < 4 && k >= i; i++)
+		if ((j = json_stringn(p, k - i)) != NULL)
+			return j;
+	return json_string("");
+}
+
+/* Fills r->ev, r->audit and r->body from the outcome: out (JSON lines of
+ * the rows) and errtext (the error, "" when none). */
+static int sql_outcome(struct sql_run *r, int64_t now, int exit_status, int timed_out,
+                       int64_t nrows, const char *out, size_t outlen, const char *errtext)
+{
+	size_t errlen = strlen(errtext);
+	char ohex[65], ehex[65];
+	json_t *f;
+
+	sha256_text(out, outlen, ohex);
+	sha256_text(errtext, errlen, ehex);
+	f = json_pack("{s:s, s:[s], s:i, s:n, s:b, s:I, s:I, s:I, s:s, s:I, s:s, s:b}", "command",
+	              "sql", "args", r->query, "exit_status", exit_status, "signal", "timed_out",
+	              timed_out, "duration_ms", (json_int_t)(now - r->start_ms), "rows",
+	              (json_int_t)nrows, "stdout_bytes", (json_int_t)outlen, "stdout_sha256", ohex,
+	              "stderr_bytes", (json_int_t)errlen, "stderr_sha256", ehex, "truncated",
+	              outlen > r->cap || errlen > r->cap);
+	if (f == NULL)
+		return MM_ERR_NOMEM;
+	r->audit = json_pack("{s:s, s:s, s:s}", "session", r->id, "key_id", r->key_id, "host",
+	                     r->host);
+	r->ev = json_deep_copy(f);
+	if (r->audit == NULL || r->ev == NULL) {
+		json_decref(f);
+		return MM_ERR_NOMEM;
+	}
+	json_object_update(r->audit, f);
+	json_decref(f);
+	json_object_set_new(r->ev, "stdout", kept_text(out, outlen, r->cap));
+	json_object_set_new(r->ev, "stderr", kept_text(errtext, errlen, r->cap));
+	r->body = json_deep_copy(r->ev);
+	return r->body != NULL ? 0 : MM_ERR_NOMEM;
+}
+
+/* Store job: the transcript event and the lr.command audit record. */
+static int sql_record_run(sqlite3 *db, void *arg, char **err)
+{
+	struct sql_run *r = arg;
+	sqlite3_stmt *st;
+	char *text;
+	int rc;
+
+	if ((st = mm_store_stmt(db,
+	                        "INSERT INTO lr_events(session, time, kind, detail)"
+	                        " VALUES (?1, ?2, 'command', ?3)",
+	                        err)) == NULL)
+		return MM_ERR_SQL;
+	if ((text = json_dumps(r->ev, JSON_COMPACT)) == NULL)
+		return MM_ERR_NOMEM;
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, mm_now());
+	sqlite3_bind_text(st, 3, text, -1, free);
+	rc = sqlite3_step(st);
+	sqlite3_clear_bindings(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return op_sqlerr(db, err);
+	rc = mm_audit_insert(db, &r->owner.a, "lr.command", r->host, r->audit, 200);
+	if (rc != 0 && *err == NULL)
+		*err = sqlite3_mprintf("audit: %s", mm_strerror(rc));
+	return rc;
+}
+
+/* After the record committed (or failed): the reply. */
+static void sql_record_done(void *arg, int rc, const char *err)
+{
+	struct sql_run *r = arg;
+	struct lr_sess *s = sess_find(r->id);
+
+	if (s != NULL && s->pending == P_COMMAND && s->busy && s->sql == NULL) {
+		s->busy = 0;
+		s->commands++;
+		s->last_ms = mm_http_now_ms(r->srv->http);
+		if (rc == 0) {
+			reply_pending(s, 200, r->body);
+			r->body = NULL;
+		} else {
+			reply_pending(s, 500,
+			              json_pack("{s:s, s:s?}", "error",
+			                        "the command's audit record was not written", "detail",
+			                        err));
+		}
+	} else if (rc != 0) {
+		fprintf(stderr, "mamori-server: lr %s: sql: audit record: %s\n", r->id,
+		        err != NULL ? err : mm_strerror(rc));
+	}
+	sql_run_free(r);
+}
+
+/* Records the outcome of r (taken from its session) and replies after the
+ * commit. */
+static void sql_finish(struct sql_run *r, int exit_status, int timed_out, int64_t nrows,
+                       const char *out, size_t outlen, const char *errtext)
+{
+	struct lr_sess *s = sess_find(r->id);
+	int64_t now = mm_http_now_ms(r->srv->http);
+
+	if (s != NULL && s->sql == r)
+		s->sql = NULL;
+	if (sql_outcome(r, now, exit_status, timed_out, nrows, out, outlen, errtext) != 0 ||
+	    mm_store_submit(r->srv->store, sql_record_run, sql_record_done, r) != 0) {
+		if (s != NULL && s->pending == P_COMMAND) {
+			s->busy = 0;
+			reply_pending(s, 503,
+			              json_pack("{s:s, s:s}", "error", "out of memory or busy",
+			                        "detail", "the sql command was not recorded"));
+		}
+		sql_run_free(r);
+	}
+}
+
+/* mm_live_run_one's report. */
+static void sql_answered(void *arg, int rc, json_t *result)
+{
+	struct sql_run *r = arg;
+	struct mm_buf out;
+	json_t *row;
+	size_t i;
+	char *line, msg[600];
+	int bad = 0;
+
+	r->token = 0;
+	if (rc != 0) {
+		const char *m = json_string_value(result);
+
+		snprintf(msg, sizeof(msg), "%s\n", m != NULL ? m : "the query failed");
+		sql_finish(r, 1, rc == MM_ERR_LIMIT, 0, "", 0, msg);
+		return;
+	}
+	mm_buf_init(&out, MM_LIVE_CAMPAIGN_BYTES);
+	json_array_foreach(result, i, row)
+	{
+		if ((line = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
+		    mm_buf_adds(&out, line) != 0 || mm_buf_addc(&out, '\n') != 0)
+			bad = 1;
+		free(line);
+		if (bad)
+			break;
+	}
+	if (bad)
+		sql_finish(r, 1, 0, 0, "", 0, "out of memory formatting the rows\n");
+	else
+		sql_finish(r, 0, 0, (int64_t)json_array_size(result),
+		           out.data != NULL ? (const char *)out.data : "", out.len, "");
+	mm_buf_free(&out);
+}
+
+/* `sql QUERY`: runs the query on the session's host through a live query.
+ * The reply comes after the host answered and the record committed. */
+static void h_sql(struct mm_server *srv, struct mm_http_req *req, const struct mm_actor *actor,
+                  struct lr_sess *s, const json_t *args)
+{
+	const struct mm_lr_config *c = &srv->cfg.lr;
+	struct sql_run *r = NULL;
+	struct mm_buf q;
+	const json_t *v;
+	char *err = NULL, msg[1024];
+	size_t i;
+	int rc;
+
+	mm_buf_init(&q, MM_LIVE_SQL_MAX + 1);
+	json_array_foreach(args, i, v)
+	{
+		if (!json_is_string(v) || (i > 0 && mm_buf_addc(&q, ' ') != 0) ||
+		    mm_buf_adds(&q, json_string_value(v)) != 0)
+			break;
+	}
+	if (!json_is_array(args) || i < json_array_size(args)) {
+		json_t *d = json_pack("{s:s, s:s}", "session", s->id, "command", "sql");
+
+		refuse(srv, req, actor, "lr.command", s->host, 422,
+		       "usage: sql QUERY (one SQL statement, at most 65536 bytes)", NULL, d);
+		goto out;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL || (r->host = strdup(s->host)) == NULL ||
+	    (r->key_id = strdup(s->key_id != NULL ? s->key_id : "")) == NULL ||
+	    op_actor_copy(&r->owner, &s->owner.a) != 0 ||
+	    (r->query = strdup(q.data != NULL ? (const char *)q.data : "")) == NULL) {
+		mm_http_reply_error(req, 503, "out of memory", NULL);
+		goto out;
+	}
+	r->srv = srv;
+	snprintf(r->id, sizeof(r->id), "%s", s->id);
+	r->cap = (size_t)c->output_cap;
+	r->start_ms = mm_http_now_ms(srv->http);
+	s->busy = 1;
+	s->last_ms = r->start_ms;
+	s->req = req;
+	s->pending = P_COMMAND;
+	mm_http_keep(req, NULL, NULL);
+	if (!mm_live_host_online(srv, s->host_id)) {
+		snprintf(msg, sizeof(msg),
+		         "the host's agent is offline: it is not polling the coordinator "
+		         "(sql needs `mamori daemon` running on %.100s)\n",
+		         s->host);
+		sql_finish(r, 1, 0, 0, "", 0, msg);
+		r = NULL;
+		goto out;
+	}
+	s->sql = r;
+	rc = mm_live_run_one(srv, actor, r->query, s->host_id, (int64_t)c->command_timeout_s * 1000,
+	                     sql_answered, r, &r->token, &err);
+	if (rc != 0) {
+		snprintf(msg, sizeof(msg), "%.1000s\n", err != NULL ? err : mm_strerror(rc));
+		sql_finish(r, 1, 0, 0, "", 0, msg);
+	}
+	r = NULL;
+out:
+	sql_run_free(r);
+	mm_buf_free(&q);
+	free(err);
+}
+
 static void h_command(struct mm_server *srv, struct mm_http_req *req, const struct mm_actor *actor,
                       struct lr_sess *s, json_t *body, int shell)
 {
@@ -1257,6 +1549,10 @@ static void h_command(struct mm_server *srv, struct mm_http_req *req, const stru
 	if (!shell && strcmp(command, "shell") == 0) {
 		mm_http_reply_error(req, 400, "use POST /api/v1/lr/sessions/ID/shell for the shell",
 		                    NULL);
+		return;
+	}
+	if (strcmp(command, "sql") == 0) {
+		h_sql(srv, req, actor, s, args);
 		return;
 	}
 	if (json_is_string(mv)) {

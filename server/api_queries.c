@@ -273,55 +273,9 @@ static void run_free(struct op_job *oj)
 static int run_run(sqlite3 *db, void *arg, char **err)
 {
 	struct run_job *j = arg;
-	sqlite3_stmt *s;
-	json_t *detail;
-	size_t i;
-	char target[32];
-	int r;
 
-	if ((s = mm_store_stmt(db,
-	                       "INSERT INTO campaigns(sql, targets, created_at, created_by,"
-	                       " timeout_ms, status, targeted, online)"
-	                       " VALUES(?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
-	                       err)) == NULL)
-		return MM_ERR_SQL;
-	sqlite3_bind_text(s, 1, j->sql, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, j->targets, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, j->created_at);
-	sqlite3_bind_text(s, 4, j->base.actor.a.name != NULL ? j->base.actor.a.name : "", -1,
-	                  SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, j->timeout_ms);
-	sqlite3_bind_int64(s, 6, (int64_t)j->t.n);
-	sqlite3_bind_int64(s, 7, (int64_t)j->online);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return op_sqlerr(db, err);
-	j->id = sqlite3_last_insert_rowid(db);
-	if ((s = mm_store_stmt(db,
-	                       "INSERT INTO campaign_hosts(campaign_id, host_id, host, status)"
-	                       " VALUES(?1, ?2, ?3, ?4)",
-	                       err)) == NULL)
-		return MM_ERR_SQL;
-	for (i = 0; i < j->t.n; i++) {
-		sqlite3_bind_int64(s, 1, j->id);
-		sqlite3_bind_int64(s, 2, j->t.v[i].id);
-		sqlite3_bind_text(s, 3, j->t.v[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, j->t.v[i].online ? "pending" : "offline", -1,
-		                  SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			return op_sqlerr(db, err);
-		sqlite3_reset(s);
-	}
-	snprintf(target, sizeof(target), "%lld", (long long)j->id);
-	detail =
-	    json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}", "sql", j->sql, "targets",
-	              json_loads(j->targets, 0, NULL), "targeted", (json_int_t)j->t.n, "online",
-	              (json_int_t)j->online, "offline", (json_int_t)(j->t.n - j->online),
-	              "timeout_ms", (json_int_t)j->timeout_ms);
-	r = mm_audit_insert(db, &j->base.actor.a, "query.run", target, detail, 200);
-	json_decref(detail);
-	if (r != 0 && *err == NULL)
-		*err = sqlite3_mprintf("audit: %s", mm_strerror(r));
-	return r;
+	return mm_live_campaign_insert(db, &j->base.actor.a, j->sql, j->targets, j->created_at,
+	                               j->timeout_ms, j->t.v, j->t.n, &j->id, err);
 }
 
 static void run_ok(struct op_job *oj)

@@ -94,6 +94,9 @@ struct campaign {
 	int state;        /* enum cstate */
 	int64_t done_seq; /* the done event's id, 0 until done */
 	struct stream *streams;
+	mm_live_one_fn one_done; /* mm_live_run_one's caller, NULL = none */
+	void *one_arg;
+	uint64_t one_token;
 };
 
 static struct {
@@ -104,6 +107,8 @@ static struct {
 	size_t nstreams;
 	int64_t last_heartbeat, last_retention;
 	struct mm_engine *validator;
+	struct one_job *ones; /* mm_live_run_one jobs on their way to the store */
+	uint64_t one_seq;
 } g;
 
 static const char *const hstate_name[] = {
@@ -111,7 +116,9 @@ static const char *const hstate_name[] = {
     [H_ERROR] = "error",     [H_TIMEOUT] = "timeout", [H_OFFLINE] = "offline",
 };
 
+struct one_job;
 static void tick(void *arg);
+static void one_finished(struct campaign *c);
 static void retention_submit(struct mm_server *srv);
 static void interrupted_submit(struct mm_server *srv);
 
@@ -758,6 +765,7 @@ static void maybe_finish(struct campaign *c)
 		f = NULL;
 	}
 	pump(c); /* the done event ends every stream */
+	one_finished(c);
 	if (f == NULL) {
 		c->state = C_STORED;
 		if (c->streams == NULL) {
@@ -846,6 +854,280 @@ nomem:
 	free(wake);
 	campaign_free(c);
 	return MM_ERR_NOMEM;
+}
+
+/* The insert of a campaign: see campaign.h. */
+int mm_live_campaign_insert(sqlite3 *db, const struct mm_actor *actor, const char *sql,
+                            const char *targets, int64_t created_at, int64_t timeout_ms,
+                            const struct mm_live_target *t, size_t n, int64_t *id, char **err)
+{
+	sqlite3_stmt *s;
+	json_t *detail;
+	size_t i, online = 0;
+	char target[32];
+	int r;
+
+	for (i = 0; i < n; i++)
+		online += t[i].online != 0;
+	if ((s = mm_store_stmt(db,
+	                       "INSERT INTO campaigns(sql, targets, created_at, created_by,"
+	                       " timeout_ms, status, targeted, online)"
+	                       " VALUES(?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
+	                       err)) == NULL)
+		return MM_ERR_SQL;
+	sqlite3_bind_text(s, 1, sql, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, targets, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, created_at);
+	sqlite3_bind_text(s, 4, actor != NULL && actor->name != NULL ? actor->name : "", -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, timeout_ms);
+	sqlite3_bind_int64(s, 6, (int64_t)n);
+	sqlite3_bind_int64(s, 7, (int64_t)online);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return op_sqlerr(db, err);
+	*id = sqlite3_last_insert_rowid(db);
+	if ((s = mm_store_stmt(db,
+	                       "INSERT INTO campaign_hosts(campaign_id, host_id, host, status)"
+	                       " VALUES(?1, ?2, ?3, ?4)",
+	                       err)) == NULL)
+		return MM_ERR_SQL;
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(s, 1, *id);
+		sqlite3_bind_int64(s, 2, t[i].id);
+		sqlite3_bind_text(s, 3, t[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, t[i].online ? "pending" : "offline", -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return op_sqlerr(db, err);
+		sqlite3_reset(s);
+	}
+	snprintf(target, sizeof(target), "%lld", (long long)*id);
+	detail = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}", "sql", sql, "targets",
+	                   json_loads(targets, 0, NULL), "targeted", (json_int_t)n, "online",
+	                   (json_int_t)online, "offline", (json_int_t)(n - online), "timeout_ms",
+	                   (json_int_t)timeout_ms);
+	r = mm_audit_insert(db, actor, "query.run", target, detail, 200);
+	json_decref(detail);
+	if (r != 0 && *err == NULL)
+		*err = sqlite3_mprintf("audit: %s", mm_strerror(r));
+	return r;
+}
+
+/* ---- one host, in process ------------------------------------------------------------------ */
+
+struct one_job {
+	struct one_job *next;
+	struct mm_server *srv;
+	struct op_actor actor;
+	char *sql, *targets;
+	int64_t created_at, timeout_ms, id;
+	struct mm_live_target t;
+	mm_live_one_fn done; /* NULL once forgotten */
+	void *arg;
+	uint64_t token;
+};
+
+static void one_free(struct one_job *j)
+{
+	op_actor_clear(&j->actor);
+	free(j->sql);
+	free(j->targets);
+	free(j->t.name);
+	free(j);
+}
+
+static void one_unlink(struct one_job *j)
+{
+	struct one_job **pp;
+
+	for (pp = &g.ones; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			return;
+		}
+}
+
+/* Calls done with an error (rc < 0) and its message. */
+static void one_fail(mm_live_one_fn done, void *arg, int rc, const char *msg)
+{
+	json_t *m = json_string(msg);
+
+	done(arg, rc, m);
+	json_decref(m);
+}
+
+static int one_run(sqlite3 *db, void *arg, char **err)
+{
+	struct one_job *j = arg;
+
+	return mm_live_campaign_insert(db, &j->actor.a, j->sql, j->targets, j->created_at,
+	                               j->timeout_ms, &j->t, 1, &j->id, err);
+}
+
+static void one_done(void *arg, int rc, const char *err)
+{
+	struct one_job *j = arg;
+	struct campaign *c;
+	char msg[300];
+
+	one_unlink(j);
+	if (rc != 0) {
+		snprintf(msg, sizeof(msg), "the live query was not recorded: %.200s",
+		         err != NULL ? err : mm_strerror(rc));
+		if (j->done != NULL)
+			one_fail(j->done, j->arg, MM_ERR_IO, msg);
+		goto out;
+	}
+	if (mm_live_campaign_start(j->srv, j->id, j->sql, j->actor.a.name, j->targets,
+	                           j->created_at, j->timeout_ms, &j->t, 1) != 0) {
+		if (j->done != NULL)
+			one_fail(j->done, j->arg, MM_ERR_NOMEM,
+			         "out of memory: the live query was not started");
+		goto out;
+	}
+	/* Started: the campaign reports its end (an offline host is done already). */
+	c = find_campaign(j->id);
+	if (c != NULL && c->state == C_RUNNING) {
+		c->one_done = j->done;
+		c->one_arg = j->arg;
+		c->one_token = j->token;
+	} else if (j->done != NULL) {
+		one_fail(j->done, j->arg, MM_ERR_NOTFOUND,
+		         "the host's agent is offline: it is not polling the coordinator");
+	}
+out:
+	one_free(j);
+}
+
+/* At the end of a campaign started by mm_live_run_one: tells its caller. */
+static void one_finished(struct campaign *c)
+{
+	mm_live_one_fn done = c->one_done;
+	const struct chost *h = c->n > 0 ? &c->h[0] : NULL;
+	json_t *res = NULL;
+
+	if (done == NULL)
+		return;
+	c->one_done = NULL;
+	c->one_token = 0;
+	if (h != NULL && h->state == H_OK) {
+		res = h->rows != NULL ? json_loads(h->rows, 0, NULL) : json_array();
+		if (res != NULL) {
+			done(c->one_arg, 0, res);
+			json_decref(res);
+			return;
+		}
+		one_fail(done, c->one_arg, MM_ERR_NOMEM, "out of memory");
+		return;
+	}
+	one_fail(done, c->one_arg,
+	         h == NULL                  ? MM_ERR_INTERNAL
+	         : h->state == H_TIMEOUT    ? MM_ERR_LIMIT
+	         : h->state == H_OFFLINE    ? MM_ERR_NOTFOUND
+	                                    : MM_ERR_SQL,
+	         h == NULL                ? "no target"
+	         : h->state == H_OFFLINE  ? "the host's agent is offline"
+	         : h->message != NULL     ? h->message
+	                                  : "the query failed on the host");
+}
+
+int mm_live_run_one(struct mm_server *srv, const struct mm_actor *actor, const char *sql,
+                    int64_t host_id, int64_t timeout_ms, mm_live_one_fn done, void *arg,
+                    uint64_t *token, char **err)
+{
+	struct one_job *j = NULL;
+	struct mm_host *h;
+	json_t *tj;
+	const char *msg = NULL;
+	char *detail = NULL, num[32];
+	int status, r;
+
+	*token = 0;
+	*err = NULL;
+	if (mm_live_init(srv) != 0) {
+		r = MM_ERR_NOMEM;
+		goto out;
+	}
+	if ((status = mm_live_check_sql(sql, &msg, &detail)) != 0) {
+		mm_audit_log(srv, actor, NULL, "query.run", "",
+		             json_pack("{s:s?, s:s, s:s?}", "sql", sql, "error", msg, "detail",
+		                       detail),
+		             status);
+		if (asprintf(err, "%s%s%s", msg, detail != NULL ? ": " : "",
+		             detail != NULL ? detail : "") < 0)
+			*err = NULL;
+		r = MM_ERR_USAGE;
+		goto out;
+	}
+	if (mm_live_running() >= MM_LIVE_RUNNING_MAX) {
+		*err = strdup("too many live queries running (at most 16 at once); retry when one "
+		              "is done");
+		r = MM_ERR_LIMIT;
+		goto out;
+	}
+	if ((h = mm_hosts_by_id(srv->hosts, host_id)) == NULL) {
+		*err = strdup("no such host (unknown or revoked)");
+		r = MM_ERR_NOTFOUND;
+		goto out;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL || op_actor_copy(&j->actor, actor) != 0 ||
+	    (j->sql = strdup(sql)) == NULL ||
+	    (j->t.name = strdup(h->hostname != NULL && h->hostname[0] != '\0' ? h->hostname
+	                        : h->host_identifier != NULL                   ? h->host_identifier
+	                                                                       : "")) == NULL) {
+		r = MM_ERR_NOMEM;
+		goto out;
+	}
+	snprintf(num, sizeof(num), "%lld", (long long)host_id);
+	tj = json_pack("{s:b, s:[s]}", "all", 0, "hosts", num);
+	j->targets = tj != NULL ? json_dumps(tj, JSON_COMPACT) : NULL;
+	json_decref(tj);
+	if (j->targets == NULL) {
+		r = MM_ERR_NOMEM;
+		goto out;
+	}
+	j->srv = srv;
+	j->t.id = host_id;
+	j->t.online = mm_live_host_online(srv, host_id);
+	j->created_at = mm_http_now_ms(srv->http) / 1000;
+	j->timeout_ms = timeout_ms < 1000                     ? 1000
+	                : timeout_ms > MM_LIVE_TIMEOUT_MAX_MS ? MM_LIVE_TIMEOUT_MAX_MS
+	                                                      : timeout_ms;
+	j->done = done;
+	j->arg = arg;
+	j->token = ++g.one_seq;
+	if ((r = mm_store_submit(srv->store, one_run, one_done, j)) != 0) {
+		*err = strdup("the coordinator is busy (store queue full); retry");
+		goto out;
+	}
+	j->next = g.ones;
+	g.ones = j;
+	*token = j->token;
+	j = NULL;
+	r = 0;
+out:
+	if (j != NULL)
+		one_free(j);
+	if (r != 0 && *err == NULL)
+		*err = strdup(mm_strerror(r));
+	free(detail);
+	return r;
+}
+
+void mm_live_run_forget(uint64_t token)
+{
+	struct one_job *j;
+	struct campaign *c;
+
+	if (token == 0)
+		return;
+	for (j = g.ones; j != NULL; j = j->next)
+		if (j->token == token)
+			j->done = NULL;
+	for (c = g.list; c != NULL; c = c->next)
+		if (c->one_token == token) {
+			c->one_done = NULL;
+			c->one_token = 0;
+		}
 }
 
 size_t mm_live_running(void)
@@ -1485,6 +1767,7 @@ int mm_live_init(struct mm_server *srv)
 	/* One coordinator per process; a new one (tests) starts afresh. */
 	g.srv = srv;
 	g.list = NULL;
+	g.ones = NULL;
 	g.running = 0;
 	g.nstreams = 0;
 	if (mm_http_every(srv->http, MM_LIVE_TICK_MS, tick, srv) != 0)

@@ -89,6 +89,41 @@ struct mm_live_target {
 int mm_live_campaign_start(struct mm_server *srv, int64_t id, const char *sql,
                            const char *created_by, const char *targets, int64_t created_at,
                            int64_t timeout_ms, const struct mm_live_target *t, size_t n);
+/* In a store job: inserts the campaign row ('running'), its campaign_hosts
+ * rows ('pending' for online targets, 'offline' for the others) and the
+ * query.run audit record of actor, as POST /api/v1/queries/run does.
+ * targets is the JSON text of the targets as requested.  *id gets the new
+ * campaign's id.  Returns 0 or MM_ERR_* with *err (sqlite3_mprintf'ed). */
+int mm_live_campaign_insert(sqlite3 *db, const struct mm_actor *actor, const char *sql,
+                            const char *targets, int64_t created_at, int64_t timeout_ms,
+                            const struct mm_live_target *t, size_t n, int64_t *id, char **err);
+
+/* ---- one host, in process (Live Response's `sql`) -------------------------- */
+/* Called once on the loop thread when the host answered, failed or timed
+ * out: rc 0 with result the rows (a JSON array of row objects, borrowed),
+ * or rc < 0 with result a JSON string saying why (borrowed): MM_ERR_SQL
+ * the query failed on the host, MM_ERR_LIMIT no answer within the timeout,
+ * MM_ERR_NOTFOUND the host is offline, another the coordinator failed. */
+typedef void (*mm_live_one_fn)(void *arg, int rc, json_t *result);
+
+/* Runs sql once on host host_id as a campaign audited as query.run by
+ * actor: the SQL is checked as for POST /api/v1/queries/run
+ * (mm_live_check_sql), the running cap applies, the host must exist and
+ * not be revoked; then the campaign's rows and audit record are committed
+ * and the campaign starts (an offline host is recorded as offline and
+ * reported at once through done).  timeout_ms is clamped to
+ * 1000..MM_LIVE_TIMEOUT_MAX_MS.  *token gets a handle for
+ * mm_live_run_forget.  Returns 0 (done will be called, never from inside
+ * this call), or MM_ERR_USAGE (a refusal, audited) / MM_ERR_NOTFOUND /
+ * MM_ERR_LIMIT / MM_ERR_NOMEM with *err (malloc'ed: the message, with
+ * SQLite's message after ": " for bad SQL); done is then never called. */
+int mm_live_run_one(struct mm_server *srv, const struct mm_actor *actor, const char *sql,
+                    int64_t host_id, int64_t timeout_ms, mm_live_one_fn done, void *arg,
+                    uint64_t *token, char **err);
+/* The caller of mm_live_run_one goes away: done will not be called for
+ * token (the campaign itself runs on to its end).  0 or unknown is fine. */
+void mm_live_run_forget(uint64_t token);
+
 /* Campaigns running now (the cap is MM_LIVE_RUNNING_MAX). */
 size_t mm_live_running(void);
 /* GET /api/v1/queries/ID: {"query": {...}} from memory while the campaign

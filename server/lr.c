@@ -346,9 +346,8 @@ int mm_lr_op_build(const char *command, const json_t *args, const char *cwd, siz
 		op->cols = 80;
 		op->rows = 24;
 	} else if (strcmp(command, "sql") == 0) {
-		r = build_err(err,
-		              "sql: not available yet in Live Response; run the query as a live "
-		              "query meanwhile (POST /api/v1/queries/run, admin or operator)");
+		/* server/api_lr.c runs it as a live query; it never goes over SSH. */
+		r = build_err(err, "sql: runs as a live query on the coordinator, not over SSH");
 		goto fail;
 	} else {
 		r = build_err(err,

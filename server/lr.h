@@ -110,8 +110,8 @@ void mm_lr_op_free(struct mm_lr_op *op);
 /* Builds the operation for `command args...` run in directory cwd.
  * Commands: ps; kill [-SIGNAL] PID; ls|dir [PATH]; cd PATH; pwd; cat FILE
  * (at most cat_cap bytes); get REMOTE; put REMOTE (data, len: the file,
- * copied; mode); exec CMD...; shell.  `sql` and unknown commands are
- * refused.  Returns 0, or MM_ERR_USAGE / MM_ERR_NOMEM with *err (malloc'ed,
+ * copied; mode); exec CMD...; shell.  `sql` (run by server/api_lr.c as a
+ * live query, never over SSH) and unknown commands are refused.  Returns 0, or MM_ERR_USAGE / MM_ERR_NOMEM with *err (malloc'ed,
  * for a 400/422 reply naming the problem). */
 int mm_lr_op_build(const char *command, const json_t *args, const char *cwd, size_t cat_cap,
                    const unsigned char *data, size_t len, int mode, struct mm_lr_op **out,

@@ -8,7 +8,9 @@
 # host, a host without Live Response, an sshd that is not running, an
 # oversize put and a put into a missing directory give clear errors and
 # leave nothing on the host; output past output_cap is cut but hashed whole;
-# a host has one session at a time; bad settings stop both programs; a
+# a host has one session at a time, max_sessions caps them all and
+# max_duration closes a busy session; sql with an agent that does not poll
+# times out; bad settings stop both programs; a
 # coordinator with Live Response off refuses; the plain-key fallback works.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_server.sh"
@@ -137,8 +139,12 @@ code=$(api_as "$RESPONDER" POST "/api/v1/lr/sessions/$sid/commands" \
 assert_eq "get of a missing file" "422|get $TMP/target/nothere: no such file or directory" \
 	"$code|$(jq -r .error "$TMP/resp")"
 code=$(api_as "$RESPONDER" POST "/api/v1/lr/sessions/$sid/commands" '{"command":"sql","args":["select 1"]}')
-assert_eq "sql is not there yet" "422" "$code"
-assert_contains "sql message" "sql: not available yet" "$(jq -r .error "$TMP/resp")"
+# The agent ran once and does not poll: the live query times out after
+# command_timeout (2 s) with exit status 1.
+assert_eq "sql, agent not polling" "200|1|true" \
+	"$code|$(jq -r '[.exit_status, .timed_out] | join("|")' "$TMP/resp")"
+assert_contains "sql timeout message" "did not poll within the timeout (2000 ms)" \
+	"$(jq -r .stderr "$TMP/resp")"
 code=$(api_as "$RESPONDER" POST "/api/v1/lr/sessions/$sid/commands" '{"command":"reboot"}')
 assert_eq "unknown command" "422" "$code"
 assert_eq "nothing written on the host" "" "$(ls -A "$TMP/target")"
@@ -147,6 +153,47 @@ assert_eq "oversize put audited" "413|2048" \
 		AND status = 413")"
 code=$(api_as "$RESPONDER" DELETE "/api/v1/lr/sessions/$sid")
 assert_eq "close" "200" "$code"
+
+# max_sessions (coordinator-wide) and max_duration: a coordinator with
+# max_sessions: 1 and max_duration: 2s.  A second host with Live Response
+# (same sshd) takes the second session.
+sed "s/^identifier: plain01/identifier: lr02/; s#^state_dir: .*#state_dir: $TMP/state3#" \
+	"$TMP/agent2.yaml" >"$TMP/agent3.yaml"
+printf 'live_response:\n  enabled: true\n  login: root\n  port: %s\n' "$SSHD_PORT" \
+	>>"$TMP/agent3.yaml"
+"$MAMORI" daemon --config "$TMP/agent3.yaml" --once >"$TMP/agent3.log" 2>&1
+assert_eq "second Live Response agent enrolls" "0" "$?"
+server_stop
+cp "$SERVER_CONFIG" "$TMP/server-config.saved"
+printf '  max_sessions: 1\n  max_duration: 2s\n' >>"$SERVER_CONFIG"
+server_start || finish
+code=$(api_as "$RESPONDER" POST /api/v1/lr/sessions "$open_body")
+assert_eq "first session under the cap" "200" "$code"
+sid=$(jq -r .session.id "$TMP/resp")
+code=$(api_as "$RESPONDER" POST /api/v1/lr/sessions '{"host":"lr02"}')
+assert_eq "max_sessions reached" "429|too many Live Response sessions|max_sessions is 1" \
+	"$code|$(jq -r .error "$TMP/resp")|$(jq -r .detail "$TMP/resp")"
+assert_eq "cap refusal audited" "resp1|429|too many Live Response sessions" \
+	"$(db "SELECT actor, status, json_extract(detail, '\$.reason') FROM audit
+		WHERE action = 'lr.session.open' AND status = 429")"
+# Kept busy (no idle close): max_duration closes it all the same.
+i=0
+while [ $i -lt 100 ]; do
+	[ "$(db "SELECT state FROM lr_sessions WHERE id = '$sid'")" = closed ] && break
+	api_as "$RESPONDER" POST "/api/v1/lr/sessions/$sid/commands" '{"command":"pwd"}' >/dev/null
+	sleep 0.1
+	i=$((i + 1))
+done
+assert_eq "max_duration closes the session" "closed|maximum duration reached (2 s)" \
+	"$(db "SELECT state, close_reason FROM lr_sessions WHERE id = '$sid'")"
+code=$(api_as "$RESPONDER" POST /api/v1/lr/sessions '{"host":"lr02"}')
+assert_eq "a slot is free again" "200" "$code"
+sid=$(jq -r .session.id "$TMP/resp")
+code=$(api_as "$RESPONDER" DELETE "/api/v1/lr/sessions/$sid")
+assert_eq "close lr02" "200" "$code"
+server_stop
+cp "$TMP/server-config.saved" "$SERVER_CONFIG"
+server_start || finish
 
 # An sshd with another host key on the same port: refused before
 # authentication, both fingerprints named.

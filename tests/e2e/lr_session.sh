@@ -182,6 +182,37 @@ assert_eq "termination recorded" "closed|terminated by admin (admin)|1" \
 code=$(api_as "$RESPONDER" GET "/api/v1/lr/sessions/$sid")
 assert_eq "closed session shown" "200|closed" "$code|$(jq -r .session.state "$TMP/resp")"
 
+# sql: a live query on the host's agent tables.  It needs the agent polling:
+# `mamori daemon` runs in the background meanwhile (it polls every second).
+agent_start
+ctl_as "$RESPONDER" lr "$HOST" -- sql "SELECT name FROM os_version" >"$TMP/sql.out" 2>"$TMP/sql.err"
+assert_eq "sql status" "0" "$?"
+assert_eq "sql rows" '{"name":"Debian GNU/Linux"}' "$(cat "$TMP/sql.out")"
+ctl_as "$RESPONDER" lr "$HOST" -- sql "SELECT nosuch FROM os_version" >"$TMP/sql2.out" \
+	2>"$TMP/sql2.err"
+assert_eq "bad sql status" "1" "$?"
+assert_eq "bad sql: no rows" "" "$(cat "$TMP/sql2.out")"
+assert_contains "bad sql: SQLite's message" "no such column: nosuch" "$(cat "$TMP/sql2.err")"
+agent_stop
+sql_sum=$(printf '{"name":"Debian GNU/Linux"}\n' | sha256sum | cut -d' ' -f1)
+assert_eq "sql audited" "lr.command|resp1|200|[\"SELECT name FROM os_version\"]|0|1|28|$sql_sum" \
+	"$(db "SELECT action, actor, status, json_extract(detail, '\$.args'),
+		json_extract(detail, '\$.exit_status'), json_extract(detail, '\$.rows'),
+		json_extract(detail, '\$.stdout_bytes'), json_extract(detail, '\$.stdout_sha256')
+		FROM audit WHERE json_extract(detail, '\$.command') = 'sql'
+		AND json_extract(detail, '\$.exit_status') = 0")"
+assert_eq "bad sql audited" "1|1" \
+	"$(db "SELECT count(*), json_extract(detail, '\$.exit_status') FROM audit
+		WHERE json_extract(detail, '\$.command') = 'sql'
+		AND json_extract(detail, '\$.stderr_bytes') > 0
+		AND json_extract(detail, '\$.args') LIKE '%nosuch%'")"
+assert_eq "sql ran as a live query by the responder" "SELECT name FROM os_version|resp1|ok" \
+	"$(db "SELECT c.sql, c.created_by, h.status FROM campaigns c
+		JOIN campaign_hosts h ON h.campaign_id = c.id")"
+assert_contains "sql transcript" '{"name":"Debian GNU/Linux"}' \
+	"$(db "SELECT json_extract(detail, '\$.stdout') FROM lr_events
+		WHERE kind = 'command' AND json_extract(detail, '\$.command') = 'sql'")"
+
 # The host keys change on disk: the next agent run reports the new one.
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey2" </dev/null
 cp "$TMP/hostkey2.pub" "$TMP/root/etc/ssh/ssh_host_ed25519_key.pub"
