@@ -1,54 +1,8 @@
 -- lua-policies/ssh-no-x11-forwarding.lua - SSH does not forward X11
 -- (sshd_config: the global row plus any Match block that overrides it).
 
-local KEYWORD = "X11Forwarding"
-
--- Where a sshd_config row comes from, for reasons.
-local function origin(r)
-  if r.is_default == 1 then
-    return "OpenSSH default: not set in /etc/ssh/sshd_config"
-  end
-  return "set in " .. r.source_file .. ":" .. r.line
-end
-
-local function scope(r)
-  if r.match_block ~= nil and r.match_block ~= "" then
-    return " in Match " .. r.match_block
-  end
-  return ""
-end
-
-local function ok(v)
-  return v:lower() == "no"
-end
-
 local function check()
-  local any = query("SELECT count(*) AS n FROM sshd_config")
-  if any[1].n == 0 then
-    return not_applicable("no OpenSSH server configuration (/etc/ssh/sshd_config is missing)")
-  end
-  local rows = query("SELECT keyword, value, source_file, line, match_block, is_default"
-    .. " FROM sshd_config WHERE keyword = ?", KEYWORD)
-  local bad, global = {}, nil
-  for _, r in ipairs(rows) do
-    if not ok(r.value) then
-      bad[#bad + 1] = r
-    elseif r.match_block == "" then
-      global = r
-    end
-  end
-  if #bad > 0 then
-    local msgs = {}
-    for _, r in ipairs(bad) do
-      msgs[#msgs + 1] = KEYWORD .. " is " .. r.value .. scope(r) .. " (" .. origin(r) .. ")"
-    end
-    return fail(table.concat(msgs, "; ") .. ": set it to no", bad)
-  end
-  if global == nil then
-    return pass(KEYWORD .. " is not set and sshd's default is no")
-  end
-  return pass(KEYWORD .. " is " .. global.value .. " (" .. origin(global) .. ")"
-    .. (#rows > 1 and (", and in " .. (#rows - 1) .. " Match block(s)") or ""))
+  return sshd_no_check("X11Forwarding", "set it to no")
 end
 
 return {

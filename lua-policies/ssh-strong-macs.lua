@@ -20,42 +20,6 @@ local function weak(name)
     or n == "hmac-sha1"
 end
 
-local function split(s)
-  local t = {}
-  for item in s:gmatch("[^,%s]+") do t[#t + 1] = item end
-  return t
-end
-
--- sshd's wildcard patterns ('*', '?') as an anchored Lua pattern.
-local function glob(p)
-  return "^" .. p:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
-end
-
--- The list sshd ends up with: "+list" appends to the default, "^list"
--- prepends, "-list" removes the names matching its patterns.
-local function effective(value)
-  local first, rest = value:sub(1, 1), value:sub(2)
-  if first == "+" or first == "^" then
-    local out = {}
-    local a, b = split(rest), DEFAULT
-    if first == "+" then a, b = DEFAULT, split(rest) end
-    for _, x in ipairs(a) do out[#out + 1] = x end
-    for _, x in ipairs(b) do out[#out + 1] = x end
-    return out
-  elseif first == "-" then
-    local out = {}
-    for _, x in ipairs(DEFAULT) do
-      local removed = false
-      for _, p in ipairs(split(rest)) do
-        if x:match(glob(p)) then removed = true end
-      end
-      if not removed then out[#out + 1] = x end
-    end
-    return out
-  end
-  return split(value)
-end
-
 local function check()
   local rows = query("SELECT keyword, value, source_file, line, match_block, is_default"
     .. " FROM sshd_config WHERE keyword = ? AND match_block = ''", KEYWORD)
@@ -70,7 +34,7 @@ local function check()
   local where = r.is_default == 1 and "OpenSSH default: MACs is not set in /etc/ssh/sshd_config"
     or ("set in " .. r.source_file .. ":" .. r.line)
   local bad = {}
-  for _, m in ipairs(effective(r.value)) do
+  for _, m in ipairs(sshd_effective_list(r.value, DEFAULT)) do
     if weak(m) then bad[#bad + 1] = m end
   end
   if #bad > 0 then
