@@ -61,26 +61,47 @@ static void job_free(struct verdict_job *j)
 	free(j);
 }
 
-/* policy_counts[policy].verdict += delta.  verdict is one of verdict_names
- * (checked by the caller), so it can name the column. */
-static int count_add(sqlite3 *db, const char *policy, const char *verdict, int delta)
+/* The four "policy_counts[policy].VERDICT += delta" statements, prepared
+ * once per store job on first use rather than for every verdict. */
+struct counts {
+	sqlite3_stmt *st[4]; /* indexed like verdict_names */
+};
+
+static void counts_finalize(struct counts *c)
 {
-	char *sql = sqlite3_mprintf("INSERT INTO policy_counts(policy, %s) VALUES (?1, max(?2, 0))"
-				    " ON CONFLICT(policy) DO UPDATE SET %s = %s + ?2",
-				    verdict, verdict, verdict);
-	sqlite3_stmt *st = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(c->st) / sizeof(c->st[0]); i++)
+		sqlite3_finalize(c->st[i]);
+}
+
+/* policy_counts[policy].verdict += delta.  verdict is one of verdict_names
+ * (the pointer, as verdict_static returns it), so it can name the column. */
+static int count_add(sqlite3 *db, struct counts *c, const char *policy, const char *verdict,
+		     int delta)
+{
+	size_t i;
 	int rc;
 
-	if (sql == NULL)
-		return MM_ERR_NOMEM;
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK)
-		return MM_ERR_SQL;
-	sqlite3_bind_text(st, 1, policy, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, delta);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	for (i = 0; i < 4 && verdict_names[i] != verdict; i++)
+		;
+	if (i == 4)
+		return MM_ERR_INTERNAL;
+	if (c->st[i] == NULL) {
+		char *sql = sqlite3_mprintf("INSERT INTO policy_counts(policy, %s) VALUES (?1, max(?2, 0))"
+					    " ON CONFLICT(policy) DO UPDATE SET %s = %s + ?2",
+					    verdict, verdict, verdict);
+		if (sql == NULL)
+			return MM_ERR_NOMEM;
+		rc = sqlite3_prepare_v2(db, sql, -1, &c->st[i], NULL);
+		sqlite3_free(sql);
+		if (rc != SQLITE_OK)
+			return MM_ERR_SQL;
+	}
+	sqlite3_bind_text(c->st[i], 1, policy, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(c->st[i], 2, delta);
+	rc = sqlite3_step(c->st[i]);
+	sqlite3_reset(c->st[i]);
 	return rc == SQLITE_DONE ? 0 : MM_ERR_SQL;
 }
 
@@ -97,6 +118,7 @@ static const char *verdict_static(const char *v)
 int mm_compliance_forget_host(sqlite3 *db, int64_t host_id)
 {
 	sqlite3_stmt *st = NULL;
+	struct counts c = { { NULL } };
 	int rc, r = 0;
 
 	if (sqlite3_prepare_v2(db, "DELETE FROM verdicts WHERE host_id = ?"
@@ -108,11 +130,12 @@ int mm_compliance_forget_host(sqlite3 *db, int64_t host_id)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && r == 0) {
 		const char *v = verdict_static((const char *)sqlite3_column_text(st, 1));
 		if (v != NULL)
-			r = count_add(db, (const char *)sqlite3_column_text(st, 0), v, -1);
+			r = count_add(db, &c, (const char *)sqlite3_column_text(st, 0), v, -1);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = MM_ERR_SQL;
 	sqlite3_finalize(st);
+	counts_finalize(&c);
 	return r;
 }
 
@@ -121,6 +144,7 @@ static int verdicts_run(sqlite3 *db, void *arg, char **err)
 	struct verdict_job *j = arg;
 	sqlite3_stmt *known = NULL, *cur = NULL, *ins = NULL, *upd = NULL, *hist = NULL,
 		     *keep = NULL, *drop = NULL;
+	struct counts cnt = { { NULL } };
 	int64_t now = mm_now();
 	size_t i;
 	int r = MM_ERR_SQL, rc;
@@ -195,9 +219,9 @@ static int verdicts_run(sqlite3 *db, void *arg, char **err)
 		if (rc != SQLITE_DONE)
 			goto sqlerr;
 		if (old != NULL && verdict_static(old) != NULL &&
-		    count_add(db, v->policy, verdict_static(old), -1) != 0)
+		    count_add(db, &cnt, v->policy, verdict_static(old), -1) != 0)
 			goto sqlerr;
-		if (count_add(db, v->policy, v->verdict, 1) != 0)
+		if (count_add(db, &cnt, v->policy, v->verdict, 1) != 0)
 			goto sqlerr;
 		j->accepted++;
 	}
@@ -223,7 +247,7 @@ static int verdicts_run(sqlite3 *db, void *arg, char **err)
 		while ((rc = sqlite3_step(drop)) == SQLITE_ROW) {
 			const char *v = verdict_static((const char *)sqlite3_column_text(drop, 1));
 			if (v != NULL &&
-			    count_add(db, (const char *)sqlite3_column_text(drop, 0), v, -1) != 0)
+			    count_add(db, &cnt, (const char *)sqlite3_column_text(drop, 0), v, -1) != 0)
 				goto sqlerr;
 		}
 		if (rc != SQLITE_DONE)
@@ -242,6 +266,7 @@ out:
 	sqlite3_finalize(hist);
 	sqlite3_finalize(keep);
 	sqlite3_finalize(drop);
+	counts_finalize(&cnt);
 	return r;
 }
 
