@@ -65,7 +65,7 @@ int ctl_cmd_hosts_show(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = { { NULL } };
 	static const char *const time_keys[] = { "enrolled_at", "last_seen", "revoked_at", NULL };
-	struct mm_buf path;
+	char *path;
 	json_t *resp = NULL, *host;
 	int npos, r;
 
@@ -74,12 +74,9 @@ int ctl_cmd_hosts_show(struct ctl *c, int argc, char **argv)
 	if (npos != 1)
 		return ctl_usage_error(c, npos == 0 ? "which host? give its ID or name"
 						    : "expected one host");
-	mm_buf_init(&path, 4096);
-	if (mm_buf_adds(&path, "/api/v1/hosts") != 0 || ctl_path_segment(&path, argv[0]) != 0) {
-		r = ctl_fail("host name too long");
-		goto out;
-	}
-	if ((r = ctl_call(c, "GET", mm_buf_str(&path), NULL, &resp)) != 0)
+	if ((path = ctl_object_path("/api/v1/hosts", argv[0], "host name")) == NULL)
+		return CTL_EXIT_FAIL;
+	if ((r = ctl_call(c, "GET", path, NULL, &resp)) != 0)
 		goto out;
 	r = CTL_EXIT_FAIL;
 	if ((host = ctl_expect(resp, "host", JSON_OBJECT)) == NULL)
@@ -88,14 +85,14 @@ int ctl_cmd_hosts_show(struct ctl *c, int argc, char **argv)
 	r = CTL_EXIT_OK;
 out:
 	json_decref(resp);
-	mm_buf_free(&path);
+	free(path);
 	return r;
 }
 
 int ctl_cmd_hosts_revoke(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = { { NULL } };
-	struct mm_buf path;
+	char *path;
 	char *done;
 	int npos, r;
 
@@ -103,14 +100,11 @@ int ctl_cmd_hosts_revoke(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	if (npos != 1)
 		return ctl_usage_error(c, npos == 0 ? "which host? give its ID" : "expected one host");
-	mm_buf_init(&path, 4096);
-	if (mm_buf_adds(&path, "/api/v1/hosts") != 0 || ctl_path_segment(&path, argv[0]) != 0) {
-		mm_buf_free(&path);
-		return ctl_fail("host name too long");
-	}
+	if ((path = ctl_object_path("/api/v1/hosts", argv[0], "host name")) == NULL)
+		return CTL_EXIT_FAIL;
 	done = xasprintf("revoked host %s", argv[0]);
-	r = ctl_change(c, "DELETE", mm_buf_str(&path), NULL, done);
+	r = ctl_change(c, "DELETE", path, NULL, done);
 	free(done);
-	mm_buf_free(&path);
+	free(path);
 	return r;
 }

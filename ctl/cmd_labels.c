@@ -237,23 +237,7 @@ static const struct ctl_col label_cols[] = {
 
 int ctl_cmd_labels_list(struct ctl *c, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = {{NULL}};
-	json_t *resp = NULL, *labels;
-	int npos, r;
-
-	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
-		return CTL_EXIT_USAGE;
-	if (npos != 0)
-		return ctl_usage_error(c, "unexpected argument '%s'", argv[0]);
-	if ((r = ctl_call(c, "GET", "/api/v1/labels", NULL, &resp)) != 0)
-		return r;
-	r = CTL_EXIT_FAIL;
-	if ((labels = ctl_expect(resp, "labels", JSON_ARRAY)) != NULL) {
-		ctl_print_list(labels, label_cols, c->format, stdout);
-		r = CTL_EXIT_OK;
-	}
-	json_decref(resp);
-	return r;
+	return ctl_list_verb(c, argc, argv, "/api/v1/labels", "labels", label_cols);
 }
 
 static const struct ctl_col member_cols[] = {
@@ -265,7 +249,7 @@ int ctl_cmd_labels_show(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {{NULL}};
 	static const char *const time_keys[] = {"created_at", "updated_at", NULL};
-	struct mm_buf path;
+	char *path;
 	json_t *resp = NULL, *label, *members, *head = NULL;
 	int npos, r;
 
@@ -274,12 +258,9 @@ int ctl_cmd_labels_show(struct ctl *c, int argc, char **argv)
 	if (npos != 1)
 		return ctl_usage_error(c, npos == 0 ? "which label? give its name"
 		                                    : "expected one label");
-	mm_buf_init(&path, 4096);
-	if (mm_buf_adds(&path, "/api/v1/labels") != 0 || ctl_path_segment(&path, argv[0]) != 0) {
-		r = ctl_fail("label name too long");
-		goto out;
-	}
-	if ((r = ctl_call(c, "GET", mm_buf_str(&path), NULL, &resp)) != 0)
+	if ((path = ctl_object_path("/api/v1/labels", argv[0], "label name")) == NULL)
+		return CTL_EXIT_FAIL;
+	if ((r = ctl_call(c, "GET", path, NULL, &resp)) != 0)
 		goto out;
 	r = CTL_EXIT_FAIL;
 	if ((label = ctl_expect(resp, "label", JSON_OBJECT)) == NULL ||
@@ -308,14 +289,14 @@ int ctl_cmd_labels_show(struct ctl *c, int argc, char **argv)
 out:
 	json_decref(head);
 	json_decref(resp);
-	mm_buf_free(&path);
+	free(path);
 	return r;
 }
 
 int ctl_cmd_labels_delete(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {{NULL}};
-	struct mm_buf path;
+	char *path;
 	char *done;
 	int npos, r;
 
@@ -324,14 +305,11 @@ int ctl_cmd_labels_delete(struct ctl *c, int argc, char **argv)
 	if (npos != 1)
 		return ctl_usage_error(c, npos == 0 ? "which label? give its name"
 		                                    : "expected one label");
-	mm_buf_init(&path, 4096);
-	if (mm_buf_adds(&path, "/api/v1/labels") != 0 || ctl_path_segment(&path, argv[0]) != 0) {
-		mm_buf_free(&path);
-		return ctl_fail("label name too long");
-	}
+	if ((path = ctl_object_path("/api/v1/labels", argv[0], "label name")) == NULL)
+		return CTL_EXIT_FAIL;
 	done = xasprintf("deleted label %s", argv[0]);
-	r = ctl_change(c, "DELETE", mm_buf_str(&path), NULL, done);
+	r = ctl_change(c, "DELETE", path, NULL, done);
 	free(done);
-	mm_buf_free(&path);
+	free(path);
 	return r;
 }

@@ -172,7 +172,6 @@ out:
 
 int ctl_cmd_packs_list(struct ctl *c, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = { { NULL } };
 	static const struct ctl_col cols[] = {
 		{ "name", NULL, 0 },
 		{ "queries", NULL, CTL_COL_COUNT },
@@ -182,36 +181,14 @@ int ctl_cmd_packs_list(struct ctl *c, int argc, char **argv)
 		{ "description", NULL, 0 },
 		{ NULL, NULL, 0 },
 	};
-	json_t *resp = NULL, *packs;
-	int npos, r;
 
-	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
-		return CTL_EXIT_USAGE;
-	if (npos != 0)
-		return ctl_usage_error(c, "unexpected argument '%s'", argv[0]);
-	if ((r = ctl_call(c, "GET", "/api/v1/packs", NULL, &resp)) != 0)
-		return r;
-	r = CTL_EXIT_FAIL;
-	if ((packs = ctl_expect(resp, "packs", JSON_ARRAY)) != NULL) {
-		ctl_print_list(packs, cols, c->format, stdout);
-		r = CTL_EXIT_OK;
-	}
-	json_decref(resp);
-	return r;
+	return ctl_list_verb(c, argc, argv, "/api/v1/packs", "packs", cols);
 }
 
 /* Builds the path /api/v1/packs/NAME; NULL when too long (message printed). */
 static char *pack_path(const char *name)
 {
-	struct mm_buf path;
-
-	mm_buf_init(&path, 4096);
-	if (mm_buf_adds(&path, "/api/v1/packs") != 0 || ctl_path_segment(&path, name) != 0) {
-		mm_buf_free(&path);
-		ctl_fail("pack name too long");
-		return NULL;
-	}
-	return mm_buf_take(&path);
+	return ctl_object_path("/api/v1/packs", name, "pack name");
 }
 
 int ctl_cmd_packs_show(struct ctl *c, int argc, char **argv)

@@ -106,42 +106,19 @@ out:
 
 int ctl_cmd_policies_list(struct ctl *c, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = { { NULL } };
 	static const struct ctl_col cols[] = {
 		{ "policy", NULL, 0 }, { "severity", NULL, 0 }, { "kind", NULL, 0 },
 		{ "interval", NULL, 0 }, { "updated_at", NULL, CTL_COL_TIME },
 		{ "title", NULL, 0 }, { NULL, NULL, 0 },
 	};
-	json_t *resp = NULL, *list;
-	int npos, r;
 
-	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
-		return CTL_EXIT_USAGE;
-	if (npos != 0)
-		return ctl_usage_error(c, "unexpected argument '%s'", argv[0]);
-	if ((r = ctl_call(c, "GET", "/api/v1/policies", NULL, &resp)) != 0)
-		return r;
-	r = CTL_EXIT_FAIL;
-	if ((list = ctl_expect(resp, "policies", JSON_ARRAY)) != NULL) {
-		ctl_print_list(list, cols, c->format, stdout);
-		r = CTL_EXIT_OK;
-	}
-	json_decref(resp);
-	return r;
+	return ctl_list_verb(c, argc, argv, "/api/v1/policies", "policies", cols);
 }
 
 /* "/api/v1/policies/ID"; NULL when too long (message printed). */
 static char *policy_path(const char *id)
 {
-	struct mm_buf path;
-
-	mm_buf_init(&path, 4096);
-	if (mm_buf_adds(&path, "/api/v1/policies") != 0 || ctl_path_segment(&path, id) != 0) {
-		mm_buf_free(&path);
-		ctl_fail("policy id too long");
-		return NULL;
-	}
-	return mm_buf_take(&path);
+	return ctl_object_path("/api/v1/policies", id, "policy id");
 }
 
 int ctl_cmd_policies_show(struct ctl *c, int argc, char **argv)

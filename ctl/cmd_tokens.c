@@ -18,7 +18,6 @@
 
 int ctl_cmd_tokens_list(struct ctl *c, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = { { NULL } };
 	static const struct ctl_col cols[] = {
 		{ "id", NULL, 0 },
 		{ "name", NULL, 0 },
@@ -29,22 +28,8 @@ int ctl_cmd_tokens_list(struct ctl *c, int argc, char **argv)
 		{ "revoked_at", NULL, CTL_COL_TIME },
 		{ NULL, NULL, 0 },
 	};
-	json_t *resp = NULL, *tokens;
-	int npos, r;
 
-	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
-		return CTL_EXIT_USAGE;
-	if (npos != 0)
-		return ctl_usage_error(c, "unexpected argument '%s'", argv[0]);
-	if ((r = ctl_call(c, "GET", "/api/v1/tokens", NULL, &resp)) != 0)
-		return r;
-	r = CTL_EXIT_FAIL;
-	if ((tokens = ctl_expect(resp, "tokens", JSON_ARRAY)) != NULL) {
-		ctl_print_list(tokens, cols, c->format, stdout);
-		r = CTL_EXIT_OK;
-	}
-	json_decref(resp);
-	return r;
+	return ctl_list_verb(c, argc, argv, "/api/v1/tokens", "tokens", cols);
 }
 
 int ctl_cmd_tokens_create(struct ctl *c, int argc, char **argv)

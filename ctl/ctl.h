@@ -121,6 +121,13 @@ int ctl_change(struct ctl *c, const char *method, const char *path, const json_t
  * name.  Returns 0 or an exit code (the problem printed). */
 int ctl_collect_files(struct ctl *c, const char *path, const char *const *exts, int max,
 		      char ***files, int *nfiles);
+/* The whole of a "list" verb: no options, GET path, print the array under
+ * key with cols.  Returns an exit code. */
+int ctl_list_verb(struct ctl *c, int argc, char **argv, const char *path, const char *key,
+		  const struct ctl_col *cols);
+/* collection + "/" + name escaped ("/api/v1/packs/x"), malloc'ed; NULL when
+ * too long, having printed "WHAT too long" ("pack name too long"). */
+char *ctl_object_path(const char *collection, const char *name, const char *what);
 /* Frees what c holds (the token is wiped). */
 void ctl_free(struct ctl *c);
 
