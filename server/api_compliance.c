@@ -11,22 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opapi.h"
 #include "policy.h"
 #include "server.h"
 #include "strutil.h"
 
 #define DEFAULT_LIMIT 1000
 #define MAX_LIMIT 100000
-
-static json_t *col_json(sqlite3_stmt *st, int i)
-{
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_NULL: return json_null();
-	case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
-	case SQLITE_FLOAT: return json_real(sqlite3_column_double(st, i));
-	default: return json_string((const char *)sqlite3_column_text(st, i));
-	}
-}
 
 /* A JSON column (rows of a fail): parsed, or null. */
 static json_t *col_json_text(sqlite3_stmt *st, int i)
@@ -73,20 +64,8 @@ int64_t mm_compliance_resolve_host(struct mm_server *srv, struct mm_http_req *re
 	}
 	return id;
 sqlerr:
-	mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+	op_reply_db_error(req, db);
 	return -1;
-}
-
-static int parse_limit(struct mm_http_req *req, int64_t *limit)
-{
-	const char *l = mm_http_query(req, "limit");
-
-	*limit = DEFAULT_LIMIT;
-	if (l != NULL && (mm_parse_i64(l, limit) != 0 || *limit < 1 || *limit > MAX_LIMIT)) {
-		mm_http_reply_error(req, 400, "bad limit", "an integer from 1 to 100000");
-		return -1;
-	}
-	return 0;
 }
 
 /* Which verdicts a listing shows: "fail" (default: fail and error), or one
@@ -126,7 +105,7 @@ static void summary(struct mm_server *srv, struct mm_http_req *req)
 		    " ORDER BY p.severity, coalesce(c.fail,0) + coalesce(c.error,0) DESC, p.policy",
 		    -1, &st, NULL) != SQLITE_OK) {
 		json_decref(a);
-		mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+		op_reply_db_error(req, db);
 		return;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -135,7 +114,7 @@ static void summary(struct mm_server *srv, struct mm_http_req *req)
 		int64_t den = pass + fail + err;
 		json_array_append_new(
 			a, json_pack("{s:o,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "policy",
-				     col_json(st, 0), "title", col_json(st, 1), "severity",
+				     op_col_json(st, 0), "title", op_col_json(st, 1), "severity",
 				     mm_severity_name(sqlite3_column_int(st, 2)), "pass",
 				     (json_int_t)pass, "fail", (json_int_t)fail, "not_applicable",
 				     (json_int_t)na, "error", (json_int_t)err, "hosts",
@@ -146,7 +125,7 @@ static void summary(struct mm_server *srv, struct mm_http_req *req)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(a);
-		mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+		op_reply_db_error(req, db);
 		return;
 	}
 	mm_http_reply_json(req, 200, json_pack("{s:o}", "policies", a));
@@ -168,7 +147,7 @@ static void by_policy(struct mm_server *srv, struct mm_http_req *req, const char
 				    "one of fail, pass, not_applicable, error, all");
 		return;
 	}
-	if (parse_limit(req, &limit) != 0)
+	if (op_param_i64(req, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT, &limit) != 0)
 		return;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM policies WHERE policy = ?", -1, &st, NULL) !=
 	    SQLITE_OK)
@@ -193,11 +172,11 @@ static void by_policy(struct mm_server *srv, struct mm_http_req *req, const char
 	a = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(
-			a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "host_id", col_json(st, 0),
-				     "hostname", col_json(st, 1), "host_identifier", col_json(st, 2),
-				     "verdict", col_json(st, 3), "reason", col_json(st, 4), "rows",
-				     col_json_text(st, 5), "evaluated_at", col_json(st, 6),
-				     "changed_at", col_json(st, 7)));
+			a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "host_id", op_col_json(st, 0),
+				     "hostname", op_col_json(st, 1), "host_identifier", op_col_json(st, 2),
+				     "verdict", op_col_json(st, 3), "reason", op_col_json(st, 4), "rows",
+				     col_json_text(st, 5), "evaluated_at", op_col_json(st, 6),
+				     "changed_at", op_col_json(st, 7)));
 	if (rc != SQLITE_DONE) {
 		json_decref(a);
 		goto sqlerr;
@@ -205,7 +184,7 @@ static void by_policy(struct mm_server *srv, struct mm_http_req *req, const char
 	mm_http_reply_json(req, 200, json_pack("{s:s,s:o}", "policy", policy, "hosts", a));
 	goto out;
 sqlerr:
-	mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+	op_reply_db_error(req, db);
 out:
 	sqlite3_finalize(st);
 	sqlite3_free(sql);
@@ -242,13 +221,13 @@ static void by_host(struct mm_server *srv, struct mm_http_req *req, const char *
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(
 			a, json_pack("{s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "policy",
-				     col_json(st, 0), "title", col_json(st, 1), "severity",
+				     op_col_json(st, 0), "title", op_col_json(st, 1), "severity",
 				     mm_severity_name(sqlite3_column_int(st, 2)), "verdict",
-				     col_json(st, 3), "reason", col_json(st, 4), "rows",
-				     col_json_text(st, 5), "remediation", col_json(st, 6),
-				     "remediation_script", col_json(st, 7), "references",
-				     col_json_text(st, 8), "evaluated_at", col_json(st, 9),
-				     "changed_at", col_json(st, 10)));
+				     op_col_json(st, 3), "reason", op_col_json(st, 4), "rows",
+				     col_json_text(st, 5), "remediation", op_col_json(st, 6),
+				     "remediation_script", op_col_json(st, 7), "references",
+				     col_json_text(st, 8), "evaluated_at", op_col_json(st, 9),
+				     "changed_at", op_col_json(st, 10)));
 	if (rc != SQLITE_DONE) {
 		json_decref(a);
 		goto sqlerr;
@@ -256,7 +235,7 @@ static void by_host(struct mm_server *srv, struct mm_http_req *req, const char *
 	mm_http_reply_json(req, 200, json_pack("{s:I,s:o}", "host_id", (json_int_t)id, "policies", a));
 	goto out;
 sqlerr:
-	mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+	op_reply_db_error(req, db);
 out:
 	sqlite3_finalize(st);
 	sqlite3_free(sql);
@@ -289,7 +268,7 @@ static void history_get(struct mm_server *srv, struct mm_http_req *req,
 	json_t *a;
 	int rc;
 
-	if (parse_limit(req, &limit) != 0)
+	if (op_param_i64(req, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT, &limit) != 0)
 		return;
 	if (host != NULL && (id = mm_compliance_resolve_host(srv, req, host)) <= 0)
 		return;
@@ -298,7 +277,7 @@ static void history_get(struct mm_server *srv, struct mm_http_req *req,
 				   " JOIN hosts h ON h.id = x.host_id"
 				   " WHERE (?1 = 0 OR x.host_id = ?1) AND (?2 IS NULL OR x.policy = ?2)"
 				   " ORDER BY x.id DESC LIMIT ?3", -1, &st, NULL) != SQLITE_OK) {
-		mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+		op_reply_db_error(req, db);
 		return;
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -308,15 +287,15 @@ static void history_get(struct mm_server *srv, struct mm_http_req *req,
 	a = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(
-			a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", col_json(st, 0),
-				     "host_id", col_json(st, 1), "hostname", col_json(st, 2), "policy",
-				     col_json(st, 3), "old_verdict", col_json(st, 4), "new_verdict",
-				     col_json(st, 5), "reason", col_json(st, 6), "time",
-				     col_json(st, 7)));
+			a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", op_col_json(st, 0),
+				     "host_id", op_col_json(st, 1), "hostname", op_col_json(st, 2), "policy",
+				     op_col_json(st, 3), "old_verdict", op_col_json(st, 4), "new_verdict",
+				     op_col_json(st, 5), "reason", op_col_json(st, 6), "time",
+				     op_col_json(st, 7)));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(a);
-		mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+		op_reply_db_error(req, db);
 		return;
 	}
 	mm_http_reply_json(req, 200, json_pack("{s:o}", "history", a));

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opapi.h"
 #include "policy.h"
 #include "server.h"
 #include "buf.h"
@@ -42,11 +43,7 @@ struct pol_rec {
 };
 
 struct apply_job {
-	struct mm_server *srv;
-	struct mm_http_req *req;
-	char *actor_name, *actor_address;
-	int64_t token_id;
-	int role;
+	struct op_job base;  /* first: the request, the actor, the reply hooks */
 	struct pol_rec *v;
 	size_t n;
 };
@@ -63,17 +60,14 @@ static void pol_rec_clear(struct pol_rec *p)
 	free(p->source);
 }
 
-static void apply_job_free(struct apply_job *j)
+static void apply_job_free(struct op_job *base)
 {
+	struct apply_job *j = (struct apply_job *)base;
 	size_t i;
 
-	if (j == NULL)
-		return;
 	for (i = 0; i < j->n; i++)
 		pol_rec_clear(&j->v[i]);
 	free(j->v);
-	free(j->actor_name);
-	free(j->actor_address);
 	free(j);
 }
 
@@ -446,8 +440,7 @@ static int apply_run(sqlite3 *db, void *arg, char **err)
 {
 	struct apply_job *j = arg;
 	sqlite3_stmt *ex = NULL, *up = NULL;
-	struct mm_actor a = { .token_id = j->token_id, .name = j->actor_name, .role = j->role,
-			      .address = j->actor_address };
+	const struct mm_actor *a = &j->base.actor.a;
 	json_t *names = json_array();
 	int64_t now = mm_now();
 	size_t i;
@@ -481,7 +474,7 @@ static int apply_run(sqlite3 *db, void *arg, char **err)
 		sqlite3_bind_text(up, 10, p->filename, -1, SQLITE_STATIC);
 		sqlite3_bind_text(up, 11, p->source, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 12, now);
-		sqlite3_bind_text(up, 13, j->actor_name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(up, 13, a->name, -1, SQLITE_STATIC);
 		if (sqlite3_step(up) != SQLITE_DONE)
 			goto sqlerr;
 		sqlite3_reset(up);
@@ -490,7 +483,7 @@ static int apply_run(sqlite3 *db, void *arg, char **err)
 	{
 		json_t *d = json_pack("{s:o}", "policies", names);
 		names = NULL;
-		r = mm_audit_insert(db, &a, "policy.apply", "", d, 200);
+		r = mm_audit_insert(db, a, "policy.apply", "", d, 200);
 		json_decref(d);
 		if (r != 0)
 			goto out;
@@ -507,27 +500,19 @@ out:
 	return r;
 }
 
-static void apply_done(void *arg, int rc, const char *err)
+static void apply_ok(struct op_job *base)
 {
-	struct apply_job *j = arg;
-	json_t *applied;
+	struct apply_job *j = (struct apply_job *)base;
+	json_t *applied = json_array();
 	size_t i;
 
-	if (rc != 0) {
-		mm_http_reply_error(j->req, rc == MM_ERR_LIMIT ? 503 : 500,
-				    "policies not stored", err);
-	} else {
-		j->srv->config_gen++;
-		applied = json_array();
-		for (i = 0; i < j->n; i++)
-			json_array_append_new(applied,
-					      json_pack("{s:s,s:s,s:s,s:b}", "policy", j->v[i].policy,
-							"kind", j->v[i].kind, "filename",
-							j->v[i].filename, "created", j->v[i].created));
-		mm_http_reply_json(j->req, 200, json_pack("{s:o}", "applied", applied));
-	}
-	mm_http_release(j->req);
-	apply_job_free(j);
+	base->srv->config_gen++;
+	for (i = 0; i < j->n; i++)
+		json_array_append_new(applied,
+				      json_pack("{s:s,s:s,s:s,s:b}", "policy", j->v[i].policy, "kind",
+						j->v[i].kind, "filename", j->v[i].filename, "created",
+						j->v[i].created));
+	mm_http_reply_json(base->req, 200, json_pack("{s:o}", "applied", applied));
 }
 
 /* POST /api/v1/policies {"policies": [{"filename", "source"}...]} */
@@ -536,7 +521,6 @@ static void policies_apply(struct mm_server *srv, struct mm_http_req *req,
 {
 	json_t *body = mm_http_json_body(req, 0), *files;
 	struct apply_job *j = NULL;
-	int r;
 
 	if (body == NULL)
 		return;
@@ -546,43 +530,29 @@ static void policies_apply(struct mm_server *srv, struct mm_http_req *req,
 				    "expected {\"policies\": [{\"filename\", \"source\"}, ...]}");
 		goto out;
 	}
-	if ((j = calloc(1, sizeof(*j))) == NULL) {
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    op_job_init(&j->base, srv, req, actor, apply_ok, apply_job_free) != 0) {
+		free(j);
+		j = NULL;
 		mm_http_reply_error(req, 500, "out of memory", NULL);
 		goto out;
 	}
-	j->srv = srv;
-	j->req = req;
-	j->token_id = actor->token_id;
-	j->role = actor->role;
-	j->actor_name = strdup(actor->name);
-	j->actor_address = strdup(actor->address);
 	if (validate_all(req, files, j) != 0) {
 		json_t *d = json_pack("{s:s}", "reason", "validation failed");
 		mm_audit_log(srv, actor, actor->address, "policy.apply", "", d, 422);
 		goto out;
 	}
-	mm_http_keep(req, NULL, NULL);
-	if ((r = mm_store_submit(srv->store, apply_run, apply_done, j)) != 0) {
-		mm_http_reply_error(req, 503, "store busy", "retry later");
-		mm_http_release(req);
-		goto out;
-	}
+	op_job_submit(&j->base, apply_run); /* takes j over */
 	j = NULL;
 out:
-	apply_job_free(j);
+	if (j != NULL) {
+		op_actor_clear(&j->base.actor);
+		apply_job_free(&j->base);
+	}
 	json_decref(body);
 }
 
 /* ---- reading ----------------------------------------------------------------- */
-
-static json_t *col_json(sqlite3_stmt *st, int i)
-{
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_NULL: return json_null();
-	case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
-	default: return json_string((const char *)sqlite3_column_text(st, i));
-	}
-}
 
 static void policies_list(struct mm_server *srv, struct mm_http_req *req,
 			  const struct mm_actor *actor)
@@ -595,21 +565,21 @@ static void policies_list(struct mm_server *srv, struct mm_http_req *req,
 	if (sqlite3_prepare_v2(db, "SELECT policy, title, severity, kind, platform, interval,"
 				   " filename, updated_at, updated_by FROM policies"
 				   " ORDER BY severity, policy", -1, &st, NULL) != SQLITE_OK) {
-		mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+		op_reply_db_error(req, db);
 		json_decref(a);
 		return;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(
 			a, json_pack("{s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "policy",
-				     col_json(st, 0), "title", col_json(st, 1), "severity",
+				     op_col_json(st, 0), "title", op_col_json(st, 1), "severity",
 				     mm_severity_name(sqlite3_column_int(st, 2)), "kind",
-				     col_json(st, 3), "platform", col_json(st, 4), "interval",
-				     col_json(st, 5), "filename", col_json(st, 6), "updated_at",
-				     col_json(st, 7), "updated_by", col_json(st, 8)));
+				     op_col_json(st, 3), "platform", op_col_json(st, 4), "interval",
+				     op_col_json(st, 5), "filename", op_col_json(st, 6), "updated_at",
+				     op_col_json(st, 7), "updated_by", op_col_json(st, 8)));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+		op_reply_db_error(req, db);
 		json_decref(a);
 		return;
 	}
@@ -628,7 +598,7 @@ static void policies_show(struct mm_server *srv, struct mm_http_req *req,
 				   " interval, remediation, meta, filename, source, created_at,"
 				   " updated_at, updated_by FROM policies WHERE policy = ?",
 			       -1, &st, NULL) != SQLITE_OK) {
-		mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));
+		op_reply_db_error(req, db);
 		return;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -641,15 +611,15 @@ static void policies_show(struct mm_server *srv, struct mm_http_req *req,
 	if (meta == NULL)
 		meta = json_object();
 	json_object_update(meta, json_pack("{s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-					   "policy", col_json(st, 0), "title", col_json(st, 1),
-					   "description", col_json(st, 2), "severity",
+					   "policy", op_col_json(st, 0), "title", op_col_json(st, 1),
+					   "description", op_col_json(st, 2), "severity",
 					   mm_severity_name(sqlite3_column_int(st, 3)), "kind",
-					   col_json(st, 4), "platform", col_json(st, 5),
-					   "interval", col_json(st, 6), "remediation",
-					   col_json(st, 7), "filename", col_json(st, 9), "source",
-					   col_json(st, 10), "created_at", col_json(st, 11),
-					   "updated_at", col_json(st, 12), "updated_by",
-					   col_json(st, 13)));
+					   op_col_json(st, 4), "platform", op_col_json(st, 5),
+					   "interval", op_col_json(st, 6), "remediation",
+					   op_col_json(st, 7), "filename", op_col_json(st, 9), "source",
+					   op_col_json(st, 10), "created_at", op_col_json(st, 11),
+					   "updated_at", op_col_json(st, 12), "updated_by",
+					   op_col_json(st, 13)));
 	sqlite3_finalize(st);
 	mm_http_reply_json(req, 200, json_pack("{s:o}", "policy", meta));
 }
@@ -657,92 +627,68 @@ static void policies_show(struct mm_server *srv, struct mm_http_req *req,
 /* ---- deleting ---------------------------------------------------------------- */
 
 struct delete_job {
-	struct mm_server *srv;
-	struct mm_http_req *req;
-	char *policy, *actor_name, *actor_address;
-	int64_t token_id;
-	int role;
-	int found;
+	struct op_job base; /* first */
+	char *policy;
 };
+
+static void delete_free(struct op_job *base)
+{
+	struct delete_job *j = (struct delete_job *)base;
+
+	free(j->policy);
+	free(j);
+}
 
 static int delete_run(sqlite3 *db, void *arg, char **err)
 {
 	struct delete_job *j = arg;
-	struct mm_actor a = { .token_id = j->token_id, .name = j->actor_name, .role = j->role,
-			      .address = j->actor_address };
 	static const char *const sql[] = {
 		"DELETE FROM policies WHERE policy = ?",
 		"DELETE FROM verdicts WHERE policy = ?",
 		"DELETE FROM policy_counts WHERE policy = ?",
 	};
 	size_t i;
-	int r;
 
 	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
 		sqlite3_stmt *st = NULL;
-		if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
-			*err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-			return MM_ERR_SQL;
-		}
+		int rc;
+		if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			return op_sqlerr(db, err);
 		sqlite3_bind_text(st, 1, j->policy, -1, SQLITE_STATIC);
-		r = sqlite3_step(st);
+		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
-		if (r != SQLITE_DONE) {
-			*err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-			return MM_ERR_SQL;
-		}
-		if (i == 0)
-			j->found = sqlite3_changes(db) > 0;
+		if (rc != SQLITE_DONE)
+			return op_sqlerr(db, err);
+		if (i == 0 && sqlite3_changes(db) == 0)
+			return op_job_refuse(&j->base, 404, MM_ERR_NOTFOUND, "no such policy",
+					     j->policy);
 	}
-	if (!j->found)
-		return MM_ERR_NOTFOUND;
-	return mm_audit_insert(db, &a, "policy.delete", j->policy, NULL, 200);
+	return mm_audit_insert(db, &j->base.actor.a, "policy.delete", j->policy, NULL, 200);
 }
 
-static void delete_done(void *arg, int rc, const char *err)
+static void delete_ok(struct op_job *base)
 {
-	struct delete_job *j = arg;
+	struct delete_job *j = (struct delete_job *)base;
 
-	if (rc == MM_ERR_NOTFOUND) {
-		mm_http_reply_error(j->req, 404, "no such policy", j->policy);
-	} else if (rc != 0) {
-		mm_http_reply_error(j->req, 500, "policy not deleted", err);
-	} else {
-		j->srv->config_gen++;
-		mm_http_reply_json(j->req, 200, json_pack("{s:s}", "deleted", j->policy));
-	}
-	mm_http_release(j->req);
-	free(j->policy);
-	free(j->actor_name);
-	free(j->actor_address);
-	free(j);
+	base->srv->config_gen++;
+	mm_http_reply_json(base->req, 200, json_pack("{s:s}", "deleted", j->policy));
 }
 
 static void policies_delete(struct mm_server *srv, struct mm_http_req *req,
 			    const struct mm_actor *actor)
 {
-	struct delete_job *j = calloc(1, sizeof(*j));
+	struct delete_job *j;
 
-	if (j == NULL) {
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->policy = strdup(mm_http_path_rest(req))) == NULL ||
+	    op_job_init(&j->base, srv, req, actor, delete_ok, delete_free) != 0) {
+		if (j != NULL)
+			free(j->policy);
+		free(j);
 		mm_http_reply_error(req, 500, "out of memory", NULL);
 		return;
 	}
-	j->srv = srv;
-	j->req = req;
-	j->policy = strdup(mm_http_path_rest(req));
-	j->actor_name = strdup(actor->name);
-	j->actor_address = strdup(actor->address);
-	j->token_id = actor->token_id;
-	j->role = actor->role;
-	mm_http_keep(req, NULL, NULL);
-	if (mm_store_submit(srv->store, delete_run, delete_done, j) != 0) {
-		mm_http_reply_error(req, 503, "store busy", "retry later");
-		mm_http_release(req);
-		free(j->policy);
-		free(j->actor_name);
-		free(j->actor_address);
-		free(j);
-	}
+	op_job_submit(&j->base, delete_run);
 }
 
 static const struct mm_route routes[] = {

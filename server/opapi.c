@@ -99,6 +99,16 @@ int op_sqlerr(sqlite3 *db, char **err)
 	return MM_ERR_SQL;
 }
 
+json_t *op_col_json(sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL: return json_null();
+	case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
+	case SQLITE_FLOAT: return json_real(sqlite3_column_double(st, i));
+	default: return json_string((const char *)sqlite3_column_text(st, i));
+	}
+}
+
 void op_reply_db_error(struct mm_http_req *req, sqlite3 *db)
 {
 	mm_http_reply_error(req, 500, "store error", sqlite3_errmsg(db));

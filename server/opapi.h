@@ -70,6 +70,9 @@ int op_job_refuse(struct op_job *j, int status, int code, const char *msg, const
 /* ---- SQL helpers --------------------------------------------------------- */
 /* Sets *err (sqlite3_mprintf) to db's message and returns MM_ERR_SQL. */
 int op_sqlerr(sqlite3 *db, char **err);
+/* Column i of the current row as JSON: null, an integer, a real, or the
+ * text as a string.  A new reference. */
+json_t *op_col_json(sqlite3_stmt *st, int i);
 /* Replies 500 with db's last message. */
 void op_reply_db_error(struct mm_http_req *req, sqlite3 *db);
 
