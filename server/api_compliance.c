@@ -33,39 +33,16 @@ static json_t *col_json_text(sqlite3_stmt *st, int i)
  * store error (replied). */
 int64_t mm_compliance_resolve_host(struct mm_server *srv, struct mm_http_req *req, const char *h)
 {
-	sqlite3 *db = mm_store_reader(srv->store);
-	sqlite3_stmt *st = NULL;
-	int64_t id = 0, n = 0, v;
+	int live = 0;
+	int64_t id = mm_host_resolve(req, mm_store_reader(srv->store), h, &live);
 
-	if (mm_parse_i64(h, &v) == 0 && v > 0) {
-		if (sqlite3_prepare_v2(db, "SELECT id FROM hosts WHERE id = ? AND revoked_at IS NULL",
-				       -1, &st, NULL) != SQLITE_OK)
-			goto sqlerr;
-		sqlite3_bind_int64(st, 1, v);
-	} else {
-		if (sqlite3_prepare_v2(db, "SELECT id FROM hosts WHERE revoked_at IS NULL AND"
-					   " (host_identifier = ?1 OR hostname = ?1) LIMIT 2",
-				       -1, &st, NULL) != SQLITE_OK)
-			goto sqlerr;
-		sqlite3_bind_text(st, 1, h, -1, SQLITE_STATIC);
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		n++;
-	}
-	sqlite3_finalize(st);
-	if (n == 0) {
+	if (id == 0)
+		return -1; /* replied */
+	if (!live) {
 		mm_http_reply_error(req, 404, "no such host", h);
 		return 0;
 	}
-	if (n > 1) {
-		mm_http_reply_error(req, 409, "several hosts have that name", "use the numeric id");
-		return -1;
-	}
 	return id;
-sqlerr:
-	op_reply_db_error(req, db);
-	return -1;
 }
 
 /* Which verdicts a listing shows: "fail" (default: fail and error), or one

@@ -118,10 +118,8 @@ static void list(struct mm_server *srv, struct mm_http_req *req, const struct mm
 	op_reply_list(req, "hosts", st, limit, 1);
 }
 
-/* Resolves NAME (id, host identifier or hostname) to a host id.  Returns
- * the id, or 0 after replying (404 unknown, 409 ambiguous, 500).  *live
- * gets 1 when that host is not revoked. */
-static int64_t resolve(struct mm_http_req *req, sqlite3 *db, const char *name, int *live)
+/* Contract in server.h. */
+int64_t mm_host_resolve(struct mm_http_req *req, sqlite3 *db, const char *name, int *live)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t id = 0, v, nlive = 0, n = 0;
@@ -178,7 +176,7 @@ static void show(struct mm_server *srv, struct mm_http_req *req, const struct mm
 	int live, rc;
 
 	if ((db = reader(srv, req)) == NULL ||
-	    (id = resolve(req, db, mm_http_path_rest(req), &live)) == 0)
+	    (id = mm_host_resolve(req, db, mm_http_path_rest(req), &live)) == 0)
 		return;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT json_object('host', json_set(" HOST_JSON "),"
@@ -276,7 +274,7 @@ static void revoke(struct mm_server *srv, struct mm_http_req *req, const struct 
 	int64_t id;
 	int live;
 
-	if ((id = resolve(req, db, mm_http_path_rest(req), &live)) == 0)
+	if ((id = mm_host_resolve(req, db, mm_http_path_rest(req), &live)) == 0)
 		return;
 	if (!live) {
 		mm_http_reply_error(req, 409, "host already revoked", mm_http_path_rest(req));
