@@ -33,11 +33,11 @@ static json_t *col_json_text(sqlite3_stmt *st, int i)
  * store error (replied). */
 int64_t mm_compliance_resolve_host(struct mm_server *srv, struct mm_http_req *req, const char *h)
 {
-	int live = 0;
-	int64_t id = mm_host_resolve(req, mm_store_reader(srv->store), h, &live);
+	int live = 0, status = 0;
+	int64_t id = mm_host_resolve(req, mm_store_reader(srv->store), h, &live, &status);
 
 	if (id == 0)
-		return -1; /* replied */
+		return status == 404 ? 0 : -1; /* replied */
 	if (!live) {
 		mm_http_reply_error(req, 404, "no such host", h);
 		return 0;

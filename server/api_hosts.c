@@ -119,7 +119,8 @@ static void list(struct mm_server *srv, struct mm_http_req *req, const struct mm
 }
 
 /* Contract in server.h. */
-int64_t mm_host_resolve(struct mm_http_req *req, sqlite3 *db, const char *name, int *live)
+int64_t mm_host_resolve(struct mm_http_req *req, sqlite3 *db, const char *name, int *live,
+			int *status)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t id = 0, v, nlive = 0, n = 0;
@@ -154,15 +155,21 @@ int64_t mm_host_resolve(struct mm_http_req *req, sqlite3 *db, const char *name, 
 	sqlite3_finalize(st);
 	if (n == 0) {
 		mm_http_reply_error(req, 404, "no such host", name);
+		if (status != NULL)
+			*status = 404;
 		return 0;
 	}
 	if (nlive > 1) {
 		mm_http_reply_error(req, 409, "several hosts have that name", "use the numeric id");
+		if (status != NULL)
+			*status = 409;
 		return 0;
 	}
 	return id;
 sqlerr:
 	op_reply_db_error(req, db);
+	if (status != NULL)
+		*status = 500;
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -176,7 +183,7 @@ static void show(struct mm_server *srv, struct mm_http_req *req, const struct mm
 	int live, rc;
 
 	if ((db = reader(srv, req)) == NULL ||
-	    (id = mm_host_resolve(req, db, mm_http_path_rest(req), &live)) == 0)
+	    (id = mm_host_resolve(req, db, mm_http_path_rest(req), &live, NULL)) == 0)
 		return;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT json_object('host', json_set(" HOST_JSON "),"
@@ -274,7 +281,7 @@ static void revoke(struct mm_server *srv, struct mm_http_req *req, const struct 
 	int64_t id;
 	int live;
 
-	if ((id = mm_host_resolve(req, db, mm_http_path_rest(req), &live)) == 0)
+	if ((id = mm_host_resolve(req, db, mm_http_path_rest(req), &live, NULL)) == 0)
 		return;
 	if (!live) {
 		mm_http_reply_error(req, 409, "host already revoked", mm_http_path_rest(req));

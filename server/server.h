@@ -131,13 +131,16 @@ void mm_audit_log(struct mm_server *srv, const struct mm_actor *actor, const cha
 /* ---- hosts (server/api_hosts.c) ------------------------------------------ */
 /* Resolves NAME (id, host identifier or hostname) to a host id through the
  * reader db.  Returns the id, or 0 after replying (404 unknown, 409 several
- * live hosts share the name, 500).  *live gets 1 when that host is not
- * revoked (a live host is preferred over revoked ones of the same name). */
-int64_t mm_host_resolve(struct mm_http_req *req, sqlite3 *db, const char *name, int *live);
+ * live hosts share the name, 500), the status then in *status when not NULL.
+ * *live gets 1 when that host is not revoked (a live host is preferred over
+ * revoked ones of the same name). */
+int64_t mm_host_resolve(struct mm_http_req *req, sqlite3 *db, const char *name, int *live,
+			int *status);
 
 /* ---- compliance (server/api_compliance.c) -------------------------------- */
-/* mm_host_resolve for a live (not revoked) host.  Returns the id, or <= 0
- * having replied (404 unknown or revoked, 409 ambiguous, 500). */
+/* mm_host_resolve for a live (not revoked) host.  Returns the id; 0 when
+ * unknown or revoked (replied 404), -1 when ambiguous or on a store error
+ * (replied 409 / 500). */
 int64_t mm_compliance_resolve_host(struct mm_server *srv, struct mm_http_req *req, const char *h);
 /* Inside a store job: forgets a host's verdicts and takes them out of the
  * per-policy counts (a revoked or deleted host no longer counts). */
