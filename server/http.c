@@ -697,11 +697,6 @@ int mm_http_server_new(const struct mm_http_config *cfg, struct mm_http_server *
 	evhttp_set_max_body_size(
 	    s->http, (ev_ssize_t)(cfg->max_body_size > 0 ? cfg->max_body_size : DEFAULT_BODY_MAX));
 	evhttp_set_timeout(s->http, timeout);
-	/* A body over the cap is read to its end (and discarded) before the 413
-	 * goes out and the connection closes.  Closing with the rest of the body
-	 * unread makes the kernel send a reset, which can destroy the 413 before
-	 * the client reads it: the client then sees a dropped connection. */
-	evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	                                        EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 	                                        EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
