@@ -57,6 +57,7 @@
 #define FLUSH_BATCHES_PER_STEP 20
 #define FINAL_FLUSH_MS         5000
 #define MAX_PENDING_WRITES     8
+#define DIST_ROUNDS_MAX        64 /* live queries answered in one long-poll turn */
 #define SECRET_MAX             4096
 #define POLICY_STEP_MS         1000 /* policy evaluation per loop step, then other work */
 #define VERDICT_GAP_MS         1000 /* between two reports of changed verdicts */
@@ -1001,22 +1002,62 @@ out:
 
 /* ---- distributed queries ---------------------------------------------------------- */
 
-/* Sends pending answers in order.  Returns 0 when none is left. */
-static int send_writes(struct daemon *d)
+/* A POST that the coordinator may hold up to wait_s seconds (a long poll):
+ * SIGHUP and SIGTERM cut it short, and then it is not a failure of the
+ * coordinator (no backoff). */
+static int long_call(struct daemon *d, const char *path, const char *fields, size_t flen,
+                     int64_t wait_s, long *status, json_t **resp)
 {
+	sigset_t pending;
+	int rc;
+
+	mm_httpc_set_interruptible(d->http, 2);
+	rc = call(d, path, fields, flen, wait_s * 1000 + d->cfg->request_timeout_ms, status, resp);
+	mm_httpc_set_interruptible(d->http, 1);
+	if (rc == CALL_FAILED && *status == 0 && sigpending(&pending) == 0 &&
+	    (sigismember(&pending, SIGHUP) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+	     sigismember(&pending, SIGINT) == 1))
+		backoff_reset(d); /* not a failure of the coordinator */
+	return rc;
+}
+
+/* 1 when a reply says the coordinator held the request as a long poll. */
+static int held(const json_t *resp)
+{
+	return json_integer_value(json_object_get(resp, "mamori_wait")) > 0;
+}
+
+/* Sends pending answers in order.  wait_s >= 0: the last one carries
+ * "mamori_wait": wait_s, and a coordinator that holds answers (docs/api.md,
+ * long polls) answers it as it would a long-poll read: *read then gets that
+ * reply (else NULL), and no separate read is needed.  Returns 0 when none
+ * is left, -1 when one could not be delivered. */
+static int send_writes(struct daemon *d, int64_t wait_s, json_t **read)
+{
+	if (read != NULL)
+		*read = NULL;
 	while (json_array_size(d->pending_writes) > 0) {
 		json_t *a = json_array_get(d->pending_writes, 0), *resp = NULL;
-		char *text = json_dumps(a, JSON_COMPACT);
+		int last = json_array_size(d->pending_writes) == 1 && wait_s >= 0 && read != NULL;
+		char *text;
 		long status;
 		int rc;
 
-		if (text == NULL)
+		if (last)
+			json_object_set_new(a, "mamori_wait", json_integer(wait_s));
+		else
+			json_object_del(a, "mamori_wait");
+		if ((text = json_dumps(a, JSON_COMPACT)) == NULL)
 			return -1;
-		rc = call(d, "/api/v1/osquery/distributed/write", text, strlen(text), 0, &status,
-		          &resp);
+		if (last)
+			rc = long_call(d, "/api/v1/osquery/distributed/write", text, strlen(text),
+			               wait_s, &status, &resp);
+		else
+			rc = call(d, "/api/v1/osquery/distributed/write", text, strlen(text), 0,
+			          &status, &resp);
 		free(text);
-		json_decref(resp);
 		if (rc != CALL_OK) {
+			json_decref(resp);
 			if (rc == CALL_FAILED && status >= 400 && status < 500 && status != 408 &&
 			    status != 429) {
 				/* Refused as such: sending it again would not help. */
@@ -1026,6 +1067,10 @@ static int send_writes(struct daemon *d)
 			return -1;
 		}
 		json_array_remove(d->pending_writes, 0);
+		if (last && held(resp))
+			*read = resp;
+		else
+			json_decref(resp);
 	}
 	return 0;
 }
@@ -1044,61 +1089,92 @@ static void queue_answer(struct daemon *d, json_t *a)
 	json_array_append_new(d->pending_writes, a);
 }
 
-/* Polls for distributed queries, runs them and sends the answers.
- * wait_s >= 0 makes it a long poll (docs/api.md): the read carries
- * "mamori_wait": wait_s and the coordinator answers it as soon as a live
- * query arrives, or after that long with nothing.  A coordinator whose
- * answer lacks "mamori_wait" (or has 0) does not hold reads: plain polls
- * from then on. */
-static void distributed_poll(struct daemon *d, int64_t wait_s)
+/* Runs the queries of a read's reply and queues the answers.  Returns the
+ * number of answers queued. */
+static size_t answer(struct daemon *d, json_t *resp)
 {
-	json_t *resp = NULL, *writes = NULL, *a;
-	char fields[48];
-	long status;
-	int64_t acc;
-	size_t i;
-	int rc;
+	json_t *writes = NULL, *a;
+	int64_t acc = json_integer_value(json_object_get(resp, "accelerate"));
+	size_t i, n = 0;
 
-	if (send_writes(d) != 0)
-		return;
-	if (wait_s < 0) {
-		rc = call(d, "/api/v1/osquery/distributed/read", NULL, 0, 0, &status, &resp);
-	} else {
-		sigset_t pending;
-
-		snprintf(fields, sizeof(fields), "{\"mamori_wait\":%lld}", (long long)wait_s);
-		mm_dlog(MM_DLOG_DEBUG, "distributed read: long poll of up to %lld s",
-		        (long long)wait_s);
-		/* SIGHUP too may cut the wait short; the loop then takes it. */
-		mm_httpc_set_interruptible(d->http, 2);
-		rc = call(d, "/api/v1/osquery/distributed/read", fields, strlen(fields),
-		          wait_s * 1000 + d->cfg->request_timeout_ms, &status, &resp);
-		mm_httpc_set_interruptible(d->http, 1);
-		if (rc == CALL_FAILED && status == 0 && sigpending(&pending) == 0 &&
-		    (sigismember(&pending, SIGHUP) == 1 || sigismember(&pending, SIGTERM) == 1 ||
-		     sigismember(&pending, SIGINT) == 1))
-			backoff_reset(d); /* not a failure of the coordinator */
-		if (rc == CALL_OK && json_integer_value(json_object_get(resp, "mamori_wait")) <= 0) {
-			mm_dlog(MM_DLOG_INFO, "the coordinator does not hold distributed reads:"
-			                      " polling every distributed_interval");
-			d->long_poll_off = 1;
-		}
-	}
-	if (rc != CALL_OK)
-		return;
-	acc = json_integer_value(json_object_get(resp, "accelerate"));
 	if (acc > 0)
 		d->accelerate_until = d->now + (acc > 3600 ? 3600 : acc) * 1000;
 	if (mm_dist_answer(d->eng, resp, &writes) != 0) {
 		mm_dlog(MM_DLOG_ERROR, "distributed queries: out of memory");
-		goto out;
+		return 0;
 	}
-	json_array_foreach(writes, i, a) queue_answer(d, json_incref(a));
-	if (json_array_size(writes) > 0)
-		send_writes(d);
-out:
+	json_array_foreach(writes, i, a)
+	{
+		queue_answer(d, json_incref(a));
+		n++;
+	}
 	json_decref(writes);
-	json_decref(resp);
+	return n;
+}
+
+/* Polls for distributed queries, runs them and sends the answers.
+ * wait_s >= 0 makes it a long poll (docs/api.md): the read carries
+ * "mamori_wait": wait_s and the coordinator answers it as soon as a live
+ * query arrives, or after that long with nothing.  The answers then ride
+ * on the next long poll (the coordinator holds an answer that carries
+ * mamori_wait as it holds a read), so a host answering one live query
+ * after another costs one request each, until wait_s is used up.  A
+ * coordinator whose answer lacks "mamori_wait" (or has 0) does not hold
+ * reads: plain polls from then on. */
+static void distributed_poll(struct daemon *d, int64_t wait_s)
+{
+	int64_t deadline = mono_ms() + (wait_s > 0 ? wait_s : 0) * 1000;
+	json_t *resp = NULL;
+	char fields[48];
+	long status;
+	int round, rc;
+
+	if (wait_s < 0) {
+		if (send_writes(d, -1, NULL) != 0)
+			return;
+		if (call(d, "/api/v1/osquery/distributed/read", NULL, 0, 0, &status, &resp) ==
+		        CALL_OK &&
+		    answer(d, resp) > 0)
+			send_writes(d, -1, NULL);
+		json_decref(resp);
+		return;
+	}
+	for (round = 0; round < DIST_ROUNDS_MAX && !d->stop && !stop_pending(); round++) {
+		if (send_writes(d, wait_s, &resp) != 0)
+			return;
+		if (resp == NULL) {
+			snprintf(fields, sizeof(fields), "{\"mamori_wait\":%lld}", (long long)wait_s);
+			mm_dlog(MM_DLOG_DEBUG, "distributed read: long poll of up to %lld s",
+			        (long long)wait_s);
+			rc = long_call(d, "/api/v1/osquery/distributed/read", fields, strlen(fields),
+			               wait_s, &status, &resp);
+			if (rc != CALL_OK) {
+				json_decref(resp);
+				return;
+			}
+			if (!held(resp)) {
+				mm_dlog(MM_DLOG_INFO, "the coordinator does not hold distributed reads:"
+				                      " polling every distributed_interval");
+				d->long_poll_off = 1;
+			}
+		}
+		d->now = mono_ms();
+		if (answer(d, resp) == 0 || d->long_poll_off) {
+			json_decref(resp);
+			send_writes(d, -1, NULL);
+			return;
+		}
+		json_decref(resp);
+		resp = NULL;
+		/* Answers queued: they go with the next long poll, while there
+		 * is time for one before the scheduled work. */
+		wait_s = (deadline - mono_ms()) / 1000;
+		if (wait_s < 1) {
+			send_writes(d, -1, NULL);
+			return;
+		}
+	}
+	send_writes(d, -1, NULL);
 }
 
 static void distributed(struct daemon *d)

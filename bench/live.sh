@@ -12,7 +12,10 @@
 # BUILD_DIR defaults to build-release, else build (configure it with
 # -DCMAKE_BUILD_TYPE=Release).  QUERIES per run defaults to 20.
 # Environment: AGENTS (default "1000 10000"), LOAD_ARGS (extra mamori-load
-# options, e.g. "--threads 1").  Target: p95 under 1 s at 10,000 agents.
+# options, e.g. "--threads 1"), LD_TRACE=1 (mamori-load prints each query's
+# POST, all-answers-sent and done times), KEEP=1 (keep the temporary
+# directory with the coordinators' logs).  Target: p95 under 1 s at 10,000
+# agents.
 # Exit status: 0 when every query of every run finished with every agent
 # answered and no request failed, 1 otherwise, 2 when something is missing.
 set -eu
@@ -53,7 +56,7 @@ cleanup() {
 		kill "$PID" 2>/dev/null || true
 		wait "$PID" 2>/dev/null || true
 	fi
-	rm -rf "$TMP"
+	[ -n "${KEEP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

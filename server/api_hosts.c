@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign.h"
 #include "error.h"
 #include "hosts.h"
 #include "opapi.h"
@@ -302,6 +303,7 @@ static void revoke(struct mm_server *srv, struct mm_http_req *req, const struct 
 static void status(struct mm_server *srv, struct mm_http_req *req, const struct mm_actor *actor)
 {
 	struct mm_store_stats ss;
+	struct mm_live_counters lc;
 	int64_t now = mm_now();
 	size_t hosts = 0, online = 0;
 
@@ -310,13 +312,17 @@ static void status(struct mm_server *srv, struct mm_http_req *req, const struct 
 		hosts = mm_hosts_count(srv->hosts);
 		online = mm_hosts_online(srv->hosts, now, srv->cfg.online_margin_s);
 	}
-	mm_http_reply_json(req, 200,
-			   json_pack("{s:s, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "version",
-				     MM_VERSION, "uptime",
-				     (json_int_t)(srv->started_at > 0 ? now - srv->started_at : 0),
-				     "hosts", (json_int_t)hosts, "online", (json_int_t)online,
-				     "store", "jobs", (json_int_t)ss.jobs, "commits",
-				     (json_int_t)ss.commits, "queue", (json_int_t)ss.queue_len));
+	mm_live_counters(&lc);
+	mm_http_reply_json(
+	    req, 200,
+	    json_pack("{s:s, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
+		      "version", MM_VERSION, "uptime",
+		      (json_int_t)(srv->started_at > 0 ? now - srv->started_at : 0), "hosts",
+		      (json_int_t)hosts, "online", (json_int_t)online, "store", "jobs",
+		      (json_int_t)ss.jobs, "commits", (json_int_t)ss.commits, "queue",
+		      (json_int_t)ss.queue_len, "live", "running", (json_int_t)mm_live_running(),
+		      "held", (json_int_t)mm_live_parked_count(), "reads", (json_int_t)lc.reads,
+		      "writes", (json_int_t)lc.writes, "held_writes", (json_int_t)lc.held_writes));
 }
 
 static const struct mm_route routes[] = {

@@ -37,6 +37,7 @@
 #define RETENTION_EVERY_MS 60000
 #define REPLY_MAX          (512u << 20) /* a status reply: every host's rows */
 #define EVENT_MAX          (256u << 20) /* one SSE event */
+#define HOSTS_INLINE_MAX   256          /* target rows written with the campaign's */
 
 enum hstate { H_PENDING, H_ASKED, H_ANSWERING, H_OK, H_ERROR, H_TIMEOUT, H_OFFLINE };
 enum cstate { C_RUNNING, C_FINISHING, C_STORED };
@@ -118,6 +119,8 @@ static const char *const hstate_name[] = {
 
 struct one_job;
 static void tick(void *arg);
+struct campaign;
+static int hosts_submit(struct mm_server *srv, const struct campaign *c);
 static void one_finished(struct campaign *c);
 static void retention_submit(struct mm_server *srv);
 static void interrupted_submit(struct mm_server *srv);
@@ -627,6 +630,7 @@ struct host_upd {
 	int64_t host_id, seq, elapsed_ms;
 	const char *status;
 	char *message;
+	char *host;
 };
 
 struct final_job {
@@ -643,8 +647,10 @@ static void final_free(struct final_job *f)
 
 	if (f == NULL)
 		return;
-	for (i = 0; i < f->nu; i++)
+	for (i = 0; i < f->nu; i++) {
 		free(f->u[i].message);
+		free(f->u[i].host);
+	}
 	free(f->u);
 	free(f);
 }
@@ -676,9 +682,11 @@ static int final_run(sqlite3 *db, void *arg, char **err)
 	if (f->nu == 0)
 		return 0;
 	if ((s = mm_store_stmt(db,
-	                       "UPDATE campaign_hosts SET status = ?3, seq = ?4, message = ?5,"
-	                       " elapsed_ms = ?6, results = NULL, rows_kept = 0"
-	                       " WHERE campaign_id = ?1 AND host_id = ?2",
+	                       "INSERT INTO campaign_hosts(campaign_id, host_id, host, status, seq,"
+	                       " message, elapsed_ms) VALUES(?1, ?2, ?7, ?3, ?4, ?5, ?6)"
+	                       " ON CONFLICT(campaign_id, host_id) DO UPDATE SET status = ?3,"
+	                       " seq = ?4, message = ?5, elapsed_ms = ?6, results = NULL,"
+	                       " rows_kept = 0",
 	                       err)) == NULL)
 		return MM_ERR_SQL;
 	for (i = 0; i < f->nu; i++) {
@@ -689,6 +697,8 @@ static int final_run(sqlite3 *db, void *arg, char **err)
 		sqlite3_bind_text(s, 5, f->u[i].message != NULL ? f->u[i].message : "", -1,
 		                  SQLITE_STATIC);
 		sqlite3_bind_int64(s, 6, f->u[i].elapsed_ms);
+		sqlite3_bind_text(s, 7, f->u[i].host != NULL ? f->u[i].host : "", -1,
+		                  SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return op_sqlerr(db, err);
 		sqlite3_reset(s);
@@ -755,6 +765,7 @@ static void maybe_finish(struct campaign *c)
 			f->u[f->nu].elapsed_ms = h->elapsed_ms;
 			f->u[f->nu].status = hstate_name[h->state];
 			f->u[f->nu].message = mm_strdup0(h->message);
+			f->u[f->nu].host = mm_strdup0(h->name);
 			f->nu++;
 		}
 	}
@@ -842,6 +853,11 @@ int mm_live_campaign_start(struct mm_server *srv, int64_t id, const char *sql,
 		else
 			wake[nwake++] = t[i].id;
 	}
+	if (n > HOSTS_INLINE_MAX && hosts_submit(srv, c) != 0)
+		fprintf(stderr,
+		        "mamori-server: live query %lld: cannot record its %zu targets"
+		        " (answers are still recorded)\n",
+		        (long long)id, n);
 	c->state = C_RUNNING;
 	c->next = g.list;
 	g.list = c;
@@ -854,6 +870,108 @@ nomem:
 	free(wake);
 	campaign_free(c);
 	return MM_ERR_NOMEM;
+}
+
+/* Inserts the 'pending' (online) or 'offline' row of one target. */
+static int host_row(sqlite3 *db, int64_t cid, int64_t host_id, const char *name, int online,
+                    char **err)
+{
+	sqlite3_stmt *s;
+
+	if ((s = mm_store_stmt(db,
+	                       "INSERT INTO campaign_hosts(campaign_id, host_id, host, status)"
+	                       " VALUES(?1, ?2, ?3, ?4)",
+	                       err)) == NULL)
+		return MM_ERR_SQL;
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, host_id);
+	sqlite3_bind_text(s, 3, name != NULL ? name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, online ? "pending" : "offline", -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return op_sqlerr(db, err);
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* The rows of a campaign's targets, when there are more than
+ * HOSTS_INLINE_MAX: written by a job submitted as the campaign starts, so
+ * the start (and the operator's reply) does not wait for thousands of
+ * inserts.  The store runs jobs in order, so the rows are there before any
+ * answer's job; answers and ends are written as upserts all the same. */
+struct hosts_job {
+	int64_t cid;
+	size_t n;
+	int64_t *ids;
+	char **names;
+	unsigned char *online;
+};
+
+static void hosts_free(struct hosts_job *j)
+{
+	size_t i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; j->names != NULL && i < j->n; i++)
+		free(j->names[i]);
+	free(j->names);
+	free(j->ids);
+	free(j->online);
+	free(j);
+}
+
+static int hosts_run(sqlite3 *db, void *arg, char **err)
+{
+	struct hosts_job *j = arg;
+	size_t i;
+	int r;
+
+	for (i = 0; i < j->n; i++)
+		if ((r = host_row(db, j->cid, j->ids[i], j->names[i], j->online[i], err)) != 0)
+			return r;
+	return 0;
+}
+
+static void hosts_done(void *arg, int rc, const char *err)
+{
+	struct hosts_job *j = arg;
+
+	if (rc != 0)
+		fprintf(stderr,
+		        "mamori-server: live query %lld: recording its %zu targets: %s"
+		        " (answers are still recorded)\n",
+		        (long long)j->cid, j->n, err != NULL ? err : mm_strerror(rc));
+	hosts_free(j);
+}
+
+/* Submits the target rows of campaign c (see hosts_job).  Returns 0 or
+ * MM_ERR_NOMEM / MM_ERR_LIMIT. */
+static int hosts_submit(struct mm_server *srv, const struct campaign *c)
+{
+	struct hosts_job *j;
+	size_t i;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL || (j->ids = calloc(c->n, sizeof(*j->ids))) == NULL ||
+	    (j->names = calloc(c->n, sizeof(*j->names))) == NULL ||
+	    (j->online = calloc(c->n, 1)) == NULL) {
+		hosts_free(j);
+		return MM_ERR_NOMEM;
+	}
+	j->cid = c->id;
+	j->n = c->n;
+	for (i = 0; i < c->n; i++) {
+		j->ids[i] = c->h[i].id;
+		j->online[i] = c->h[i].state != H_OFFLINE;
+		if ((j->names[i] = strdup(c->h[i].name)) == NULL) {
+			hosts_free(j);
+			return MM_ERR_NOMEM;
+		}
+	}
+	if (mm_store_submit(srv->store, hosts_run, hosts_done, j) != 0) {
+		hosts_free(j);
+		return MM_ERR_LIMIT;
+	}
+	return 0;
 }
 
 /* The insert of a campaign: see campaign.h. */
@@ -886,20 +1004,11 @@ int mm_live_campaign_insert(sqlite3 *db, const struct mm_actor *actor, const cha
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return op_sqlerr(db, err);
 	*id = sqlite3_last_insert_rowid(db);
-	if ((s = mm_store_stmt(db,
-	                       "INSERT INTO campaign_hosts(campaign_id, host_id, host, status)"
-	                       " VALUES(?1, ?2, ?3, ?4)",
-	                       err)) == NULL)
-		return MM_ERR_SQL;
-	for (i = 0; i < n; i++) {
-		sqlite3_bind_int64(s, 1, *id);
-		sqlite3_bind_int64(s, 2, t[i].id);
-		sqlite3_bind_text(s, 3, t[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, t[i].online ? "pending" : "offline", -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			return op_sqlerr(db, err);
-		sqlite3_reset(s);
-	}
+	/* Many targets: their rows are a job of their own (hosts_submit). */
+	if (n <= HOSTS_INLINE_MAX)
+		for (i = 0; i < n; i++)
+			if ((r = host_row(db, *id, t[i].id, t[i].name, t[i].online, err)) != 0)
+				return r;
 	snprintf(target, sizeof(target), "%lld", (long long)*id);
 	detail = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}", "sql", sql, "targets",
 	                   json_loads(targets, 0, NULL), "targeted", (json_int_t)n, "online",
@@ -1168,6 +1277,7 @@ struct mm_live_answer {
 	int64_t cid, host_id, seq, elapsed_ms;
 	int ok;
 	char *message, *rows, *stats;
+	char *host; /* the target's name, for the row when it is not there yet */
 	int64_t row_count, rows_kept;
 };
 
@@ -1178,6 +1288,7 @@ void mm_live_answer_free(struct mm_live_answer *a)
 	free(a->message);
 	free(a->rows);
 	free(a->stats);
+	free(a->host);
 	free(a);
 }
 
@@ -1232,6 +1343,8 @@ struct mm_live_answer *mm_live_answer_new(struct mm_server *srv, int64_t cid, in
 			goto nomem;
 	}
 	a->rows_kept = (int64_t)keep;
+	if ((a->host = strdup(h->name)) == NULL)
+		goto nomem;
 	if (!ok && (a->message = strdup(message != NULL && message[0] != '\0'
 	                                    ? message
 	                                    : "the query failed on the host")) == NULL)
@@ -1257,9 +1370,12 @@ int mm_live_answer_store(sqlite3 *db, const struct mm_live_answer *a, char **err
 	sqlite3_stmt *s;
 
 	if ((s = mm_store_stmt(db,
-	                       "UPDATE campaign_hosts SET status = ?3, seq = ?4, message = ?5,"
-	                       " row_count = ?6, rows_kept = ?7, results = ?8, stats = ?9,"
-	                       " elapsed_ms = ?10 WHERE campaign_id = ?1 AND host_id = ?2",
+	                       "INSERT INTO campaign_hosts(campaign_id, host_id, host, status, seq,"
+	                       " message, row_count, rows_kept, results, stats, elapsed_ms)"
+	                       " VALUES(?1, ?2, ?11, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	                       " ON CONFLICT(campaign_id, host_id) DO UPDATE SET"
+	                       " status = ?3, seq = ?4, message = ?5, row_count = ?6,"
+	                       " rows_kept = ?7, results = ?8, stats = ?9, elapsed_ms = ?10",
 	                       err)) == NULL)
 		return MM_ERR_SQL;
 	sqlite3_bind_int64(s, 1, a->cid);
@@ -1274,6 +1390,7 @@ int mm_live_answer_store(sqlite3 *db, const struct mm_live_answer *a, char **err
 	if (a->stats != NULL)
 		sqlite3_bind_text(s, 9, a->stats, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 10, a->elapsed_ms);
+	sqlite3_bind_text(s, 11, a->host != NULL ? a->host : "", -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return op_sqlerr(db, err);
 	return 0;

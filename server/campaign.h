@@ -80,8 +80,9 @@ struct mm_live_target {
 	int online; /* at the start: offline hosts are not asked */
 };
 
-/* Starts the campaign whose rows (campaigns, campaign_hosts 'pending' or
- * 'offline') have just been committed: from now on the targets' reads get
+/* Starts the campaign whose rows (mm_live_campaign_insert) have just been
+ * committed, submitting the job for its target rows when the insert left
+ * them out: from now on the targets' reads get
  * its query, parked reads of online targets are answered at once.  t[] is
  * sorted by id without duplicates; its names are copied.  A campaign
  * without online targets is done at once.  targets is the JSON text of the
@@ -89,9 +90,11 @@ struct mm_live_target {
 int mm_live_campaign_start(struct mm_server *srv, int64_t id, const char *sql,
                            const char *created_by, const char *targets, int64_t created_at,
                            int64_t timeout_ms, const struct mm_live_target *t, size_t n);
-/* In a store job: inserts the campaign row ('running'), its campaign_hosts
- * rows ('pending' for online targets, 'offline' for the others) and the
- * query.run audit record of actor, as POST /api/v1/queries/run does.
+/* In a store job: inserts the campaign row ('running') and the query.run
+ * audit record of actor, as POST /api/v1/queries/run does, and, for up to
+ * 256 targets, their campaign_hosts rows ('pending' for online targets,
+ * 'offline' for the others); the rows of more targets are written by a
+ * job of their own that mm_live_campaign_start submits.
  * targets is the JSON text of the targets as requested.  *id gets the new
  * campaign's id.  Returns 0 or MM_ERR_* with *err (sqlite3_mprintf'ed). */
 int mm_live_campaign_insert(sqlite3 *db, const struct mm_actor *actor, const char *sql,
@@ -174,7 +177,10 @@ void mm_live_read(struct mm_server *srv, struct mm_http_req *req, struct mm_host
                   const json_t *body);
 /* POST /api/v1/osquery/distributed/write of host h (body checked: queries,
  * statuses, messages and stats are objects when present): stores answers
- * to live queries and label queries, replies {} after the commit. */
+ * to live queries and label queries, replies {} after the commit; a write
+ * that carries "mamori_wait" is then answered as a read with it would be
+ * (work at once, or held until there is some), so a Mamori agent answering
+ * one live query after another needs one request per query. */
 void mm_live_write(struct mm_server *srv, struct mm_http_req *req, struct mm_host *h,
                    const json_t *body);
 /* Answers the parked reads of these hosts now with their work. */
@@ -183,6 +189,12 @@ void mm_live_wake(struct mm_server *srv, const int64_t *host_ids, size_t n);
 int mm_live_parked(int64_t host_id);
 /* Reads parked now. */
 size_t mm_live_parked_count(void);
+/* Distributed requests since the start: reads, writes, and the writes that
+ * carried mamori_wait (answered as reads, see mm_live_write). */
+struct mm_live_counters {
+	uint64_t reads, writes, held_writes;
+};
+void mm_live_counters(struct mm_live_counters *out);
 /* Reloads the dynamic labels from the store (after a change committed):
  * every host gets the new set at its next read, parked reads at once. */
 void mm_live_labels_changed(struct mm_server *srv);

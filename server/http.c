@@ -672,6 +672,7 @@ int mm_http_server_new(const struct mm_http_config *cfg, struct mm_http_server *
 	pthread_mutex_init(&s->mu, NULL);
 	s->calls_tail = &s->calls;
 	s->tv_timeout.tv_sec = timeout;
+	s->tv_timeout.tv_usec = 0;
 	/* Only the loop thread touches the base (other threads wake it through
 	 * wake_fd), so it needs no locks; the changelist folds evhttp's
 	 * enable/disable of a connection's events within one loop pass into
@@ -682,6 +683,15 @@ int mm_http_server_new(const struct mm_http_config *cfg, struct mm_http_server *
 	    (s->base = event_base_new_with_config(ec)) == NULL ||
 	    (s->http = evhttp_new(s->base)) == NULL || (s->scratch = evbuffer_new()) == NULL)
 		goto out;
+	/* Every connection has the same timeout: as a common timeout libevent
+	 * keeps them in one list instead of its heap, so re-arming one (each
+	 * read and write does) is O(1) instead of O(log connections). */
+	{
+		const struct timeval *ct = event_base_init_common_timeout(s->base, &s->tv_timeout);
+
+		if (ct != NULL)
+			s->tv_timeout = *ct;
+	}
 	if ((s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		*err = fmt_err("eventfd: %s", strerror(errno));
 		r = MM_ERR_IO;
@@ -696,7 +706,7 @@ int mm_http_server_new(const struct mm_http_config *cfg, struct mm_http_server *
 	    (ev_ssize_t)(cfg->max_header_size > 0 ? cfg->max_header_size : DEFAULT_HEADER_MAX));
 	evhttp_set_max_body_size(
 	    s->http, (ev_ssize_t)(cfg->max_body_size > 0 ? cfg->max_body_size : DEFAULT_BODY_MAX));
-	evhttp_set_timeout(s->http, timeout);
+	evhttp_set_timeout_tv(s->http, &s->tv_timeout);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	                                        EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 	                                        EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
@@ -921,13 +931,36 @@ void mm_http_set_header(struct mm_http_req *r, const char *name, const char *val
 	evhttp_add_header(h, name, value);
 }
 
+/* evhttp queues a reply as several pieces (the head, then the body; a
+ * chunk as its size line, data and CRLF), and bufferevent_openssl makes
+ * each piece its own SSL_write: its own TLS record and its own write(2),
+ * which the client then reads separately too.  A reply that fits one TLS
+ * record is made one piece, so it costs one record and one system call. */
+#define COALESCE_MAX 16384
+
+static void coalesce(struct bufferevent *bev)
+{
+	struct evbuffer *out;
+	size_t len;
+
+	if (bev == NULL || (out = bufferevent_get_output(bev)) == NULL)
+		return;
+	len = evbuffer_get_length(out);
+	if (len > 0 && len <= COALESCE_MAX && evbuffer_peek(out, -1, NULL, NULL, 0) > 1)
+		evbuffer_pullup(out, -1);
+}
+
 /* Sends what is in the output buffer as the final reply. */
 static void send_final(struct mm_http_req *r, int status, const char *content_type)
 {
+	struct bufferevent *bev;
+
 	if (content_type != NULL)
 		mm_http_set_header(r, "Content-Type", content_type);
 	unpark(r);
+	bev = req_bev(r);
 	evhttp_send_reply(r->ev, status, NULL, NULL);
+	coalesce(bev);
 	r->ev = NULL;
 	r->replied = 1;
 }
@@ -1051,6 +1084,7 @@ int mm_http_stream_send(struct mm_http_req *r, const void *data, size_t len)
 		return MM_ERR_NOMEM;
 	evhttp_send_reply_chunk(r->ev, r->s->scratch);
 	evbuffer_drain(r->s->scratch, evbuffer_get_length(r->s->scratch));
+	coalesce(req_bev(r));
 	return 0;
 }
 

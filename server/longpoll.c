@@ -61,6 +61,7 @@ static struct {
 	uint64_t gen;     /* label set generation, from 1 */
 	int labels_moved; /* the last load changed the set */
 	int64_t touched_s;  /* when parked hosts' last_seen was last refreshed */
+	struct mm_live_counters n;
 } lp;
 
 /* ---- hosts' entries ---------------------------------------------------------------- */
@@ -272,30 +273,47 @@ static void poll_closed(struct mm_http_req *req, void *arg)
 	mm_http_release(req);
 }
 
-void mm_live_read(struct mm_server *srv, struct mm_http_req *req, struct mm_host *h,
-                  const json_t *body)
+/* The wait a body asks for with "mamori_wait": 0 when absent (*wv NULL),
+ * else milliseconds capped by live.long_poll; -1 when it is not a number
+ * of seconds from 0 to 86400. */
+static int64_t wait_of(struct mm_server *srv, const json_t *body, const json_t **wv)
 {
-	const json_t *wv = json_object_get(body, "mamori_wait");
-	int64_t now = mm_http_now_ms(srv->http), wait_ms = -1;
+	double w;
+
+	*wv = json_object_get(body, "mamori_wait");
+	if (*wv == NULL)
+		return 0;
+	w = json_is_number(*wv) ? json_number_value(*wv) : -1;
+	if (!(w >= 0 && w <= 86400))
+		return -1;
+	if (w * 1000 > (double)srv->cfg.live.long_poll_s * 1000)
+		return (int64_t)srv->cfg.live.long_poll_s * 1000;
+	return (int64_t)(w * 1000);
+}
+
+static void reply_bad_wait(struct mm_http_req *req)
+{
+	mm_http_reply_error(req, 400, "mamori_wait must be a number of seconds", "from 0 to 86400");
+}
+
+/* A read of host_id (or a write that asked to wait, see mm_live_write):
+ * its work now, or parked for up to wait_ms when there is none.
+ * with_wait: the request carried mamori_wait.  Returns 1 when req was
+ * parked (it is then this file's), 0 when it was answered (or its client
+ * had gone). */
+static int read_or_park(struct mm_server *srv, struct mm_http_req *req, int64_t host_id,
+                        int with_wait, int64_t wait_ms)
+{
+	int64_t now = mm_http_now_ms(srv->http);
 	struct agent *a;
 	json_t *reply;
 	size_t n;
 
-	if (wv != NULL) {
-		double w = json_is_number(wv) ? json_number_value(wv) : -1;
-
-		if (w < 0 || w > 86400) {
-			mm_http_reply_error(req, 400, "mamori_wait must be a number of seconds",
-			                    "from 0 to 86400");
-			return;
-		}
-		wait_ms = (int64_t)(w * 1000);
-		if (wait_ms > (int64_t)srv->cfg.live.long_poll_s * 1000)
-			wait_ms = (int64_t)srv->cfg.live.long_poll_s * 1000;
-	}
-	if (mm_live_init(srv) != 0 || (a = agent_get(h->id, 1)) == NULL) {
-		reply_empty(srv, req, wv != NULL);
-		return;
+	if (mm_http_closed(req))
+		return 0;
+	if (mm_live_init(srv) != 0 || (a = agent_get(host_id, 1)) == NULL) {
+		reply_empty(srv, req, with_wait);
+		return 0;
 	}
 	if (a->req != NULL) {
 		/* An older read of the same host is still parked (a client that
@@ -308,24 +326,39 @@ void mm_live_read(struct mm_server *srv, struct mm_http_req *req, struct mm_host
 		reply_empty(srv, old, a->wanted_wait);
 		mm_http_release(old);
 	}
-	a->wanted_wait = wv != NULL;
-	if ((reply = work(srv, a, now, wv != NULL, &n)) == NULL) {
+	a->wanted_wait = with_wait;
+	if ((reply = work(srv, a, now, with_wait, &n)) == NULL) {
 		mm_http_reply_error(req, 503, "out of memory", NULL);
-		return;
+		return 0;
 	}
 	if (n > 0 || wait_ms <= 0) {
 		mm_http_reply_json(req, 200, reply);
-		return;
+		return 0;
 	}
 	json_decref(reply);
 	a->deadline_ms = now + wait_ms;
 	a->wake_ms = wake_time(a, now);
 	if (heap_push(a) != 0) {
 		reply_empty(srv, req, 1);
-		return;
+		return 0;
 	}
 	a->req = req;
 	mm_http_keep(req, poll_closed, a);
+	return 1;
+}
+
+void mm_live_read(struct mm_server *srv, struct mm_http_req *req, struct mm_host *h,
+                  const json_t *body)
+{
+	const json_t *wv;
+	int64_t wait_ms = wait_of(srv, body, &wv);
+
+	lp.n.reads++;
+	if (wait_ms < 0) {
+		reply_bad_wait(req);
+		return;
+	}
+	read_or_park(srv, req, h->id, wv != NULL, wait_ms);
 }
 
 void mm_live_wake(struct mm_server *srv, const int64_t *host_ids, size_t n)
@@ -351,6 +384,11 @@ int mm_live_parked(int64_t host_id)
 size_t mm_live_parked_count(void)
 {
 	return lp.nheap;
+}
+
+void mm_live_counters(struct mm_live_counters *out)
+{
+	*out = lp.n;
 }
 
 void mm_live_poll_tick(struct mm_server *srv, int64_t now_ms)
@@ -508,6 +546,8 @@ struct write_job {
 	size_t nans;
 	struct membership *m;
 	size_t nm;
+	int with_wait;   /* the write carried mamori_wait: answered as a read */
+	int64_t wait_ms; /* then parked up to this long */
 };
 
 static void write_free(struct write_job *j)
@@ -564,6 +604,7 @@ static int write_run(sqlite3 *db, void *arg, char **err)
 static void write_done(void *arg, int rc, const char *err)
 {
 	struct write_job *j = arg;
+	int parked = 0;
 	size_t i;
 
 	for (i = 0; i < j->nans; i++) {
@@ -571,11 +612,14 @@ static void write_done(void *arg, int rc, const char *err)
 		j->ans[i] = NULL;
 	}
 	j->nans = 0;
-	if (rc == 0)
-		mm_http_reply(j->req, 200, "application/json", "{}", 2);
-	else
+	if (rc != 0)
 		mm_http_reply_error(j->req, 503, "store unavailable, retry later", err);
-	mm_http_release(j->req);
+	else if (j->with_wait && mm_hosts_by_id(j->srv->hosts, j->host_id) != NULL)
+		parked = read_or_park(j->srv, j->req, j->host_id, 1, j->wait_ms);
+	else
+		mm_http_reply(j->req, 200, "application/json", "{}", 2);
+	if (!parked)
+		mm_http_release(j->req);
 	write_free(j);
 }
 
@@ -649,9 +693,18 @@ void mm_live_write(struct mm_server *srv, struct mm_http_req *req, struct mm_hos
 	const json_t *statuses = json_object_get(body, "statuses");
 	struct write_job *j = NULL;
 	const char *id;
+	const json_t *wv;
 	json_t *v;
 	size_t n = json_object_size(queries) + json_object_size(statuses), seen = 0;
+	int64_t wait_ms = wait_of(srv, body, &wv);
 
+	lp.n.writes++;
+	if (wait_ms < 0) {
+		reply_bad_wait(req);
+		return;
+	}
+	if (wv != NULL)
+		lp.n.held_writes++;
 	if (mm_live_init(srv) != 0)
 		goto busy;
 	if (n > 2 * WRITE_IDS_MAX)
@@ -664,6 +717,8 @@ void mm_live_write(struct mm_server *srv, struct mm_http_req *req, struct mm_hos
 	j->req = req;
 	j->host_id = h->id;
 	j->now = mm_http_now_ms(srv->http) / 1000;
+	j->with_wait = wv != NULL;
+	j->wait_ms = wait_ms;
 	json_object_foreach((json_t *)queries, id, v)
 	{
 		if (++seen > WRITE_IDS_MAX)
@@ -679,7 +734,10 @@ void mm_live_write(struct mm_server *srv, struct mm_http_req *req, struct mm_hos
 		take(srv, j, body, id);
 	}
 	if (j->nans == 0 && j->nm == 0) {
-		mm_http_reply(req, 200, "application/json", "{}", 2);
+		if (j->with_wait)
+			read_or_park(srv, req, h->id, 1, wait_ms);
+		else
+			mm_http_reply(req, 200, "application/json", "{}", 2);
 		write_free(j);
 		return;
 	}

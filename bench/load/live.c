@@ -6,6 +6,9 @@
  * (GET /api/v1/queries?after=ID-1&limit=1 every POLL_MS; that listing has
  * no per-host rows, so polling it costs the coordinator little).
  *
+ * With LD_TRACE set in the environment, each query's times (ms from the
+ * POST) go to stderr: the POST's reply, every agent's answer sent, done.
+ *
  * One blocking TLS keep-alive connection with socket timeouts, reconnected
  * when the server closes it.  Every loop is bounded by a count or by the
  * caller's deadline.
@@ -274,6 +277,7 @@ int ld_live_run(struct ld_run *run, int64_t agents, int64_t deadline_us,
 		}
 		id = json_integer_value(json_object_get(j, "id"));
 		json_decref(j);
+		int64_t posted = ld_now_us(), allw = 0;
 		snprintf(path, sizeof(path), "/api/v1/queries?after=%lld&limit=1",
 		         (long long)(id - 1));
 		while (!done) {
@@ -307,8 +311,15 @@ int ld_live_run(struct ld_run *run, int64_t agents, int64_t deadline_us,
 				done = 1;
 			}
 			json_decref(j);
-			if (!done)
+			if (!done) {
+				if (allw == 0 && atomic_load(&run->lp_writes) - writes0 >= agents)
+					allw = ld_now_us();
 				sleep_ms(POLL_MS);
+			}
+			if (done && getenv("LD_TRACE") != NULL)
+				fprintf(stderr, "q%d post %.1f allwrites %.1f done %.1f srv %.0f\n", i,
+				        (posted - start) / 1e3, allw ? (allw - start) / 1e3 : -1.0,
+				        (ld_now_us() - start) / 1e3, srv[rep->queries - 1]);
 		}
 		/* Every answer counted: wait (bounded) for the agents to park again. */
 		int64_t until = ld_now_us() + 10000000;

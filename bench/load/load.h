@@ -151,8 +151,8 @@ struct ld_run {
 	atomic_int finished_threads;
 	atomic_llong tickets;     /* check-ins handed out (for --requests) */
 	atomic_int messages;      /* error messages printed (capped) */
-	atomic_llong lp_reads;    /* --mode longpoll: long-poll reads sent */
-	atomic_llong lp_writes;   /* --mode longpoll: answers acknowledged */
+	atomic_llong lp_reads;    /* --mode longpoll: long polls sent (reads and answers) */
+	atomic_llong lp_writes;   /* --mode longpoll: answers sent */
 	int64_t checkin_start_us; /* set before phase becomes CHECKIN */
 	int64_t checkin_deadline_us;
 };

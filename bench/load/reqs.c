@@ -118,10 +118,16 @@ int ld_build_request(const struct ld_run *run, int ai, struct ld_agent *a, enum 
 		break;
 	case LD_R_CONFIG: r = mm_buf_addf(scratch, "{\"node_key\":\"%s\"}", a->key); break;
 	case LD_R_WRITE:
-		r = mm_buf_addf(scratch, "{\"node_key\":\"%s\",%s}", a->key,
+		/* Long polls: the answer waits for the next work, as a Mamori
+		 * agent's does (docs/api.md, long polls). */
+		r = mm_buf_addf(scratch, "{\"node_key\":\"%s\",%s", a->key,
 		                a->answer != NULL
 		                    ? a->answer
 		                    : "\"queries\":{},\"statuses\":{},\"messages\":{}");
+		if (r == 0 && o->longpoll)
+			r = mm_buf_addf(scratch, ",\"mamori_wait\":%lld", (long long)o->wait_s);
+		if (r == 0)
+			r = mm_buf_adds(scratch, "}");
 		free(a->answer);
 		a->answer = NULL;
 		break;
@@ -255,7 +261,9 @@ int ld_check_response_answer(enum ld_req kind, int status, const char *body, siz
 			goto out;
 		}
 		memcpy(a->key, json_string_value(k), json_string_length(k) + 1);
-	} else if (kind == LD_R_READ) {
+	} else if (kind == LD_R_READ ||
+	           (kind == LD_R_WRITE && json_object_get(root, "mamori_wait") != NULL)) {
+		/* A write that carried mamori_wait is answered as a read. */
 		json_t *q = json_object_get(root, "queries");
 		if (q != NULL && !json_is_object(q)) {
 			snprintf(why, whysz, "read: \"queries\" is not an object");

@@ -424,11 +424,14 @@ static void send_request(struct wstate *w, struct conn *c, int ai, enum ld_req k
 	c->sent_phase = w->phase;
 	c->sent_us = w->now;
 	c->deadline_us = w->now + w->o->timeout_ms * 1000;
-	if (w->o->longpoll && kind == LD_R_READ) {
-		/* Parked up to the wait: the timeout starts after it. */
+	if (w->o->longpoll && (kind == LD_R_READ || kind == LD_R_WRITE)) {
+		/* Parked up to the wait (an answer too waits for the next
+		 * work): the timeout starts after it. */
 		c->deadline_us += w->o->wait_s * 1000000;
 		if (w->phase == LD_P_CHECKIN)
 			atomic_fetch_add(&w->run->lp_reads, 1);
+		if (w->phase == LD_P_CHECKIN && kind == LD_R_WRITE)
+			atomic_fetch_add(&w->run->lp_writes, 1);
 	}
 	c->state = C_WRITING;
 	w->inflight++;
@@ -526,8 +529,6 @@ static void complete(struct wstate *w, struct conn *c)
 	} else if (e < 0) {
 		w->k->ok[c->kind]++;
 		w->k->queries_seen += (uint64_t)queries;
-		if (c->kind == LD_R_WRITE)
-			atomic_fetch_add(&w->run->lp_writes, 1);
 	} else {
 		w->k->errors[e]++;
 		if (c->sent_phase == LD_P_ENROLL)

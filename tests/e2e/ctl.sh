@@ -51,10 +51,11 @@ esac
 
 # Later verbs work from the config file alone.
 assert_status "status from the config" 0 "$CTL" status
-assert_eq "status head" "server         $SERVER_URL
-user           admin
-role           admin
-version        0.1.0" "$(head -n 4 "$TMP/out")"
+assert_eq "status head" "server            $SERVER_URL
+user              admin
+role              admin
+version           0.1.0" "$(head -n 4 "$TMP/out")"
+assert_eq "status: live queries" "live.running      0" "$(grep '^live.running' "$TMP/out")"
 got=$("$CTL" status --format json | jq -r '[.version, .hosts] | @tsv')
 assert_eq "status json" "0.1.0	0" "$got"
 

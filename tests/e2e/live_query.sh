@@ -197,6 +197,65 @@ assert_eq "stored: slow01 timed out" "timeout" \
 SLOW=$(sqlite3 "$SERVER_DIR/mamori.db" "SELECT id FROM hosts WHERE host_identifier = 'slow01'")
 assert_eq "revoke slow01" "200" "$(api DELETE "/api/v1/hosts/$SLOW")"
 
+# ---- an answer that carries mamori_wait is held like a read ---------------------------------
+# The three daemons answer one query after another with one request each:
+# every answer carries mamori_wait and is held until the next query.  The
+# dynamic label goes first: it would wake held requests every second.
+assert_status "delete the dynamic label" 0 ctl labels delete buster
+sleep 1.5
+api GET /api/v1/status >/dev/null
+hw0=$(jq .live.held_writes "$TMP/resp")
+for i in 1 2 3; do
+	ctl --format jsonl query --all "SELECT $i AS n" >"$TMP/seq$i.out" 2>/dev/null
+	assert_eq "back-to-back query $i: three answers" "3" "$(wc -l <"$TMP/seq$i.out")"
+done
+api GET /api/v1/status >/dev/null
+assert_eq "the daemons' answers were held as long polls" "1" \
+	"$(jq --argjson a "$hw0" '.live.held_writes - $a >= 3' "$TMP/resp" | sed 's/true/1/')"
+assert_eq "status: no live query running" "0" "$(jq .live.running "$TMP/resp")"
+
+# The same by hand: park01 sends an (empty) answer with mamori_wait; it is
+# held, and a query for park01 is the reply to it.
+PK=$(curl -sS --cacert "$SERVER_CA" -H 'Content-Type: application/json' -d \
+	"{\"enroll_secret\":\"$ENROLL_SECRET\",\"host_identifier\":\"park01\",\"platform_type\":\"9\",
+	  \"host_details\":{\"system_info\":{\"hostname\":\"park01\",\"uuid\":\"u-park\"}}}" \
+	"$SERVER_URL/api/v1/osquery/enroll" | jq -r .node_key)
+assert_eq "park01 enrolled" "64" "${#PK}"
+code=$(curl -sS --cacert "$SERVER_CA" -o "$TMP/bad-wait" -w '%{http_code}' \
+	-H 'Content-Type: application/json' \
+	-d "{\"node_key\":\"$PK\",\"queries\":{},\"mamori_wait\":\"x\"}" \
+	"$SERVER_URL/api/v1/osquery/distributed/write")
+assert_eq "an answer with a bad mamori_wait: 400" "400|mamori_wait must be a number of seconds" \
+	"$code|$(jq -r .error "$TMP/bad-wait")"
+t0=$(now_ms)
+curl -sS --cacert "$SERVER_CA" --max-time 15 -o "$TMP/held" -H 'Content-Type: application/json' \
+	-d "{\"node_key\":\"$PK\",\"queries\":{},\"statuses\":{},\"mamori_wait\":10}" \
+	"$SERVER_URL/api/v1/osquery/distributed/write" &
+held_pid=$!
+sleep 1
+api GET /api/v1/status >/dev/null
+assert_eq "the answer is held" "1" "$(jq '.live.held >= 4' "$TMP/resp" | sed 's/true/1/')"
+code=$(api POST /api/v1/queries/run '{"sql":"SELECT 7 AS seven","hosts":["park01"],"timeout_ms":5000}')
+QP=$(jq .id "$TMP/resp")
+wait "$held_pid"
+t1=$(now_ms)
+assert_eq "the held answer is replied with the query" "200|SELECT 7 AS seven|20" \
+	"$code|$(jq -r ".queries.mamori_live_$QP" "$TMP/held")|$(jq -r .mamori_wait "$TMP/held")"
+assert_eq "at once, not after the 10 s wait" "1" "$([ $((t1 - t0)) -lt 5000 ] && echo 1)"
+# Its answer, again with mamori_wait: stored, then held for the 1 s asked.
+t0=$(now_ms)
+curl -sS --cacert "$SERVER_CA" --max-time 15 -o "$TMP/held2" -H 'Content-Type: application/json' \
+	-d "{\"node_key\":\"$PK\",\"queries\":{\"mamori_live_$QP\":[{\"seven\":\"7\"}]},\"statuses\":{\"mamori_live_$QP\":0},\"mamori_wait\":1}" \
+	"$SERVER_URL/api/v1/osquery/distributed/write"
+t1=$(now_ms)
+assert_eq "held for the wait asked, then an empty read reply" "{}|20|1" \
+	"$(jq -c '.queries' "$TMP/held2")|$(jq .mamori_wait "$TMP/held2")|$([ $((t1 - t0)) -ge 900 ] && echo 1)"
+api GET "/api/v1/queries/$QP" >/dev/null
+assert_eq "park01's answer is stored" "done|ok|[{\"seven\":\"7\"}]" \
+	"$(jq -r '.query.status' "$TMP/resp")|$(jq -r '.query.hosts[0].status' "$TMP/resp")|$(jq -c '.query.hosts[0].rows' "$TMP/resp")"
+PARK=$(sqlite3 "$SERVER_DIR/mamori.db" "SELECT id FROM hosts WHERE host_identifier = 'park01'")
+assert_eq "revoke park01" "200" "$(api DELETE "/api/v1/hosts/$PARK")"
+
 # ---- audit ------------------------------------------------------------------------------------
 assert_eq "runs audited with SQL and targets" "1" \
 	"$(ctl --format json audit --action query.run | jq --arg s "$SQL" --arg t "$Q1" \
