@@ -4,7 +4,7 @@
 # when something is missing.
 set -eu
 PKGS="cmake make gcc clang pkg-config libsqlite3-dev libssl-dev libjansson-dev libedit-dev
-      libyaml-dev liblua5.4-dev libcurl4-openssl-dev libssh2-1-dev libevent-dev
+      libyaml-dev liblua5.4-dev libcurl4-openssl-dev libssh2-1-dev libevent-dev libjemalloc-dev
       zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libclang-rt-14-dev iproute2 procps
       libnftnl-dev libmnl-dev nftables curl jq openssl sqlite3 openssh-server"
 missing=""

@@ -78,6 +78,8 @@ struct campaign {
 	struct campaign *next;
 	int64_t id;
 	char *sql, *qid, *created_by;
+	char *pair; /* "qid":"sql" as JSON text, for the hosts' reads */
+	size_t open; /* online targets not final yet */
 	char *targets;      /* JSON text, as requested */
 	int64_t created_at; /* Unix s */
 	int64_t timeout_ms;
@@ -159,6 +161,18 @@ static int add_jstr(struct mm_buf *b, const char *s)
 	return r != 0 ? r : mm_buf_addc(b, '"');
 }
 
+char *mm_live_query_pair(const char *qid, const char *sql)
+{
+	struct mm_buf b;
+
+	mm_buf_init(&b, (size_t)8 << 20); /* 6 bytes per character at most */
+	if (add_jstr(&b, qid) != 0 || mm_buf_addc(&b, ':') != 0 || add_jstr(&b, sql) != 0) {
+		mm_buf_free(&b);
+		return NULL;
+	}
+	return mm_buf_take(&b);
+}
+
 static struct chost *find_host(struct campaign *c, int64_t id)
 {
 	size_t lo = 0, hi = c->n;
@@ -202,6 +216,7 @@ static void campaign_free(struct campaign *c)
 	free(c->order);
 	free(c->sql);
 	free(c->qid);
+	free(c->pair);
 	free(c->created_by);
 	free(c->targets);
 	free(c);
@@ -728,19 +743,18 @@ static void final_done(void *arg, int rc, const char *err)
 static void maybe_finish(struct campaign *c)
 {
 	struct final_job *f;
-	size_t i;
+	size_t i, nu;
 
-	if (c->state != C_RUNNING || c->answering > 0)
+	if (c->state != C_RUNNING || c->answering > 0 || c->open > 0)
 		return;
-	for (i = 0; i < c->n; i++)
-		if (c->h[i].state != H_OFFLINE && !is_final(c->h[i].state))
-			return;
 	c->state = C_FINISHING;
 	c->end_ms = now_ms();
 	c->done_seq = (int64_t)c->norder + 2;
 	g.running--;
+	for (i = 0, nu = 0; i < c->n; i++)
+		nu += c->h[i].state == H_TIMEOUT || c->h[i].unstored;
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
-	    (f->u = calloc(c->n + 1, sizeof(*f->u))) == NULL) {
+	    (f->u = calloc(nu + 1, sizeof(*f->u))) == NULL) {
 		free(f);
 		f = NULL;
 	}
@@ -807,6 +821,7 @@ static void time_out(struct campaign *c, int64_t now)
 		free(h->message);
 		h->message = strdup(msg);
 		h->state = H_TIMEOUT;
+		c->open--;
 		h->elapsed_ms = now - c->start_ms;
 		take_seq(c, h);
 		count_host(&c->cnt, h);
@@ -834,6 +849,7 @@ int mm_live_campaign_start(struct mm_server *srv, int64_t id, const char *sql,
 	               (c->order = calloc(n, sizeof(*c->order))) == NULL ||
 	               (wake = calloc(n, sizeof(*wake))) == NULL)) ||
 	    (c->sql = strdup(sql)) == NULL || (c->qid = strdup(qid)) == NULL ||
+	    (c->pair = mm_live_query_pair(qid, sql)) == NULL ||
 	    (c->created_by = strdup(created_by != NULL ? created_by : "")) == NULL ||
 	    (c->targets = strdup(targets != NULL ? targets : "{}")) == NULL)
 		goto nomem;
@@ -848,10 +864,12 @@ int mm_live_campaign_start(struct mm_server *srv, int64_t id, const char *sql,
 		if ((c->h[i].name = strdup(t[i].name != NULL ? t[i].name : "")) == NULL)
 			goto nomem;
 		c->h[i].state = t[i].online ? H_PENDING : H_OFFLINE;
-		if (!t[i].online)
+		if (!t[i].online) {
 			c->offline++;
-		else
+		} else {
 			wake[nwake++] = t[i].id;
+			c->open++;
+		}
 	}
 	if (n > HOSTS_INLINE_MAX && hosts_submit(srv, c) != 0)
 		fprintf(stderr,
@@ -1244,7 +1262,7 @@ size_t mm_live_running(void)
 	return g.running;
 }
 
-size_t mm_live_work_for(struct mm_server *srv, int64_t host_id, json_t *queries,
+size_t mm_live_work_for(struct mm_server *srv, int64_t host_id, struct mm_buf *queries,
                         int64_t *accelerate_s)
 {
 	struct campaign *c;
@@ -1261,7 +1279,8 @@ size_t mm_live_work_for(struct mm_server *srv, int64_t host_id, json_t *queries,
 			acc = (c->deadline_ms - now) / 1000 + 1;
 		if (h->state != H_PENDING)
 			continue;
-		if (json_object_set_new(queries, c->qid, json_string(c->sql)) != 0)
+		if ((queries->len > 0 && mm_buf_addc(queries, ',') != 0) ||
+		    mm_buf_adds(queries, c->pair) != 0)
 			continue;
 		h->state = H_ASKED;
 		n++;
@@ -1411,6 +1430,7 @@ void mm_live_answer_done(struct mm_server *srv, struct mm_live_answer *a, int rc
 	h->row_count = a->row_count;
 	if (rc == 0) {
 		h->state = a->ok ? H_OK : H_ERROR;
+		c->open--;
 		h->rows_kept = a->rows_kept;
 		h->rows = a->ok ? a->rows : NULL;
 		if (a->ok)
@@ -1427,6 +1447,7 @@ void mm_live_answer_done(struct mm_server *srv, struct mm_live_answer *a, int rc
 		c->kept_rows -= a->rows_kept;
 		c->kept_bytes -= (int64_t)strlen(a->rows);
 		h->state = H_ERROR;
+		c->open--;
 		h->unstored = 1;
 		h->message = strdup(msg);
 	}

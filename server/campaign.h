@@ -40,6 +40,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "hosts.h"
 #include "server.h"
 
@@ -143,13 +144,17 @@ int mm_live_campaign_summary(int64_t id, json_t *obj);
 /* ---- answers (longpoll.c -> campaign.c) ------------------------------------ */
 struct mm_live_answer;
 
-/* Adds to queries (an object) "mamori_live_ID": SQL for each running
- * campaign that has host_id pending, and marks the host asked (a campaign's
- * query reaches each host once).  *accelerate_s (may be NULL) gets the
- * seconds left of the running campaigns that target the host (0 = none).
- * Returns the number of queries added. */
-size_t mm_live_work_for(struct mm_server *srv, int64_t host_id, json_t *queries,
+/* Appends to queries (the members of a JSON object, comma-separated, as
+ * text; empty or not) "mamori_live_ID": SQL for each running campaign that
+ * has host_id pending, and marks the host asked (a campaign's query reaches
+ * each host once).  *accelerate_s (may be NULL) gets the seconds left of
+ * the running campaigns that target the host (0 = none).  Returns the
+ * number of queries added. */
+size_t mm_live_work_for(struct mm_server *srv, int64_t host_id, struct mm_buf *queries,
                         int64_t *accelerate_s);
+/* "qid":"sql" as JSON text (a member of the queries object of a read's
+ * reply), malloc'ed; NULL when out of memory. */
+char *mm_live_query_pair(const char *qid, const char *sql);
 /* Takes the answer of host_id to campaign cid when the host was asked and
  * has not answered yet: its event id is taken now, the rows are capped
  * (max_rows, MM_LIVE_CAMPAIGN_BYTES) and copied.  ok: the agent's status;

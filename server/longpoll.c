@@ -32,6 +32,7 @@
 
 #define WRITE_IDS_MAX 1000 /* answers taken from one write */
 #define TOUCH_S 5          /* parked hosts' last_seen is at most this old */
+#define REPLY_MAX (32u << 20) /* a read's reply: the queries of 16 live queries and every label */
 
 struct agent {
 	struct agent *next; /* hash chain */
@@ -47,7 +48,8 @@ struct agent {
 
 struct dlabel {
 	int64_t id;
-	char *qid; /* "mamori_label_ID" */
+	char *qid;  /* "mamori_label_ID" */
+	char *pair; /* "mamori_label_ID":"SQL" (JSON text) */
 	char *sql;
 };
 
@@ -200,36 +202,57 @@ static int64_t wake_time(const struct agent *a, int64_t now)
 	return w;
 }
 
-/* The reply to a read of a: pending campaign queries, then due label
- * queries.  with_wait: the read carried mamori_wait (the reply says how
- * long the coordinator parks reads); else "accelerate" while a campaign
- * targets the host.  *n gets the number of queries. */
-static json_t *work(struct mm_server *srv, struct agent *a, int64_t now, int with_wait, size_t *n)
+/* The reply to a read of a, as JSON text in the returned buffer (valid
+ * until the next call; NULL when out of memory): pending campaign queries,
+ * then due label queries.  with_wait: the read carried mamori_wait (the
+ * reply says how long the coordinator parks reads); else "accelerate"
+ * while a campaign targets the host.  *n gets the number of queries.
+ * Built as text from members made once per query: a new live query is
+ * the reply to thousands of parked reads at once. */
+static const struct mm_buf *work(struct mm_server *srv, struct agent *a, int64_t now,
+                                 int with_wait, size_t *n)
 {
-	json_t *q = json_object(), *reply;
+	static struct mm_buf q, reply;
 	int64_t acc = 0;
 	size_t i;
+	int r;
 
-	*n = 0;
-	if (q == NULL)
-		return NULL;
-	*n = mm_live_work_for(srv, a->host_id, q, &acc);
+	if (reply.cap == 0) {
+		mm_buf_init(&q, REPLY_MAX);
+		mm_buf_init(&reply, REPLY_MAX);
+	}
+	mm_buf_reset(&q);
+	mm_buf_reset(&reply);
+	*n = mm_live_work_for(srv, a->host_id, &q, &acc);
 	if (labels_due(a, now)) {
 		for (i = 0; i < lp.nlabels; i++)
-			if (json_object_set_new(q, lp.labels[i].qid,
-			                        json_string(lp.labels[i].sql)) == 0)
+			if ((q.len == 0 || mm_buf_addc(&q, ',') == 0) &&
+			    mm_buf_adds(&q, lp.labels[i].pair) == 0)
 				(*n)++;
 		a->label_due_ms = now + (int64_t)srv->cfg.live.label_interval_s * 1000;
 		a->label_gen = lp.gen;
 	}
-	reply = json_pack("{s:o, s:{}}", "queries", q, "discovery");
-	if (reply == NULL)
-		return NULL;
-	if (with_wait)
-		json_object_set_new(reply, "mamori_wait", json_integer(srv->cfg.live.long_poll_s));
-	else if (acc > 0)
-		json_object_set_new(reply, "accelerate", json_integer(acc > 300 ? 300 : acc));
-	return reply;
+	r = mm_buf_adds(&reply, "{\"queries\":{");
+	if (r == 0 && q.len > 0)
+		r = mm_buf_add(&reply, q.data, q.len);
+	if (r == 0)
+		r = mm_buf_adds(&reply, "},\"discovery\":{}");
+	if (r == 0 && with_wait)
+		r = mm_buf_addf(&reply, ",\"mamori_wait\":%d", srv->cfg.live.long_poll_s);
+	else if (r == 0 && acc > 0)
+		r = mm_buf_addf(&reply, ",\"accelerate\":%lld", (long long)(acc > 300 ? 300 : acc));
+	if (r == 0)
+		r = mm_buf_addc(&reply, '}');
+	return r == 0 ? &reply : NULL;
+}
+
+/* Replies 200 with a work() reply, or 503 when it could not be made. */
+static void reply_work(struct mm_http_req *req, const struct mm_buf *w)
+{
+	if (w == NULL)
+		mm_http_reply_error(req, 503, "out of memory", NULL);
+	else
+		mm_http_reply(req, 200, "application/json", w->data, w->len);
 }
 
 /* Replies to a read with no work.  with_wait: it carried mamori_wait (the
@@ -258,7 +281,7 @@ static void answer_parked(struct mm_server *srv, struct agent *a, int64_t now)
 		return;
 	heap_remove(a);
 	a->req = NULL;
-	mm_http_reply_json(req, 200, work(srv, a, now, a->wanted_wait, &n));
+	reply_work(req, work(srv, a, now, a->wanted_wait, &n));
 	mm_http_release(req);
 }
 
@@ -305,8 +328,8 @@ static int read_or_park(struct mm_server *srv, struct mm_http_req *req, int64_t 
                         int with_wait, int64_t wait_ms)
 {
 	int64_t now = mm_http_now_ms(srv->http);
+	const struct mm_buf *reply;
 	struct agent *a;
-	json_t *reply;
 	size_t n;
 
 	if (mm_http_closed(req))
@@ -327,15 +350,11 @@ static int read_or_park(struct mm_server *srv, struct mm_http_req *req, int64_t 
 		mm_http_release(old);
 	}
 	a->wanted_wait = with_wait;
-	if ((reply = work(srv, a, now, with_wait, &n)) == NULL) {
-		mm_http_reply_error(req, 503, "out of memory", NULL);
+	reply = work(srv, a, now, with_wait, &n);
+	if (reply == NULL || n > 0 || wait_ms <= 0) {
+		reply_work(req, reply);
 		return 0;
 	}
-	if (n > 0 || wait_ms <= 0) {
-		mm_http_reply_json(req, 200, reply);
-		return 0;
-	}
-	json_decref(reply);
 	a->deadline_ms = now + wait_ms;
 	a->wake_ms = wake_time(a, now);
 	if (heap_push(a) != 0) {
@@ -421,6 +440,7 @@ static void labels_clear(struct dlabel *v, size_t n)
 
 	for (i = 0; i < n; i++) {
 		free(v[i].qid);
+		free(v[i].pair);
 		free(v[i].sql);
 	}
 	free(v);
@@ -471,8 +491,9 @@ int mm_live_labels_load(struct mm_server *srv)
 		snprintf(qid, sizeof(qid), MM_LIVE_LABEL_PREFIX "%lld", (long long)v[n].id);
 		v[n].qid = strdup(qid);
 		v[n].sql = strdup((const char *)sqlite3_column_text(st, 1));
+		v[n].pair = v[n].sql != NULL ? mm_live_query_pair(qid, v[n].sql) : NULL;
 		n++;
-		if (v[n - 1].qid == NULL || v[n - 1].sql == NULL) {
+		if (v[n - 1].qid == NULL || v[n - 1].sql == NULL || v[n - 1].pair == NULL) {
 			r = MM_ERR_NOMEM;
 			goto out;
 		}
