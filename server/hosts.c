@@ -188,6 +188,7 @@ int mm_hosts_put(struct mm_hosts *h, int64_t id, const char *key_hash, const cha
 	e->id = id;
 	memcpy(e->key_hash, key_hash, 65);
 	e->last_seen = last_seen;
+	e->stored_seen = last_seen; /* put by the enroll job or loaded */
 	e->checkin_interval = checkin_interval > 0 ? checkin_interval : 10;
 	if (address != NULL)
 		snprintf(e->address, sizeof(e->address), "%s", address);
@@ -226,6 +227,8 @@ int mm_hosts_revoke(struct mm_hosts *h, int64_t id)
 	return 0;
 }
 
+static void mark_dirty(struct mm_hosts *h, struct mm_host *host);
+
 void mm_hosts_touch(struct mm_hosts *h, struct mm_host *host, int64_t now, const char *address)
 {
 	int changed = 0;
@@ -236,9 +239,19 @@ void mm_hosts_touch(struct mm_hosts *h, struct mm_host *host, int64_t now, const
 	}
 	if (address != NULL && address[0] != '\0' && strcmp(address, host->address) != 0) {
 		snprintf(host->address, sizeof(host->address), "%s", address);
-		changed = 1;
+		changed = 2;
 	}
 	if (!changed || host->dirty)
+		return;
+	if (changed == 1 && host->last_seen - host->stored_seen < MM_HOSTS_PERSIST_S)
+		return; /* fresh enough in the table; written at exit (mm_hosts_flush_all) */
+	mark_dirty(h, host);
+}
+
+/* Puts host in the list of entries the next flush writes. */
+static void mark_dirty(struct mm_hosts *h, struct mm_host *host)
+{
+	if (host->dirty)
 		return;
 	if (h->ndirty == h->adirty) {
 		size_t na = h->adirty ? 2 * h->adirty : 1024;
@@ -422,6 +435,7 @@ int mm_hosts_flush(struct mm_server *srv)
 			continue;
 		f->v[f->n].id = e->id;
 		f->v[f->n].last_seen = e->last_seen;
+		e->stored_seen = e->last_seen;
 		memcpy(f->v[f->n].address, e->address, sizeof(e->address));
 		f->n++;
 	}
@@ -439,6 +453,21 @@ int mm_hosts_flush(struct mm_server *srv)
 	}
 	h->ndirty = 0;
 	return 0;
+}
+
+int mm_hosts_flush_all(struct mm_server *srv)
+{
+	struct mm_hosts *h = srv->hosts;
+	struct mm_host *e;
+	size_t i;
+
+	if (h == NULL)
+		return 0;
+	for (i = 0; i < h->nbuckets; i++)
+		for (e = h->by_id[i]; e != NULL; e = e->next_id)
+			if (e->last_seen > e->stored_seen)
+				mark_dirty(h, e);
+	return mm_hosts_flush(srv);
 }
 
 static void flush_tick(void *arg)

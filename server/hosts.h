@@ -9,6 +9,11 @@
  * enroll job's done callback) or is revoked (mm_hosts_revoke), and keeps
  * each host's last_seen, written back to the hosts table by one store job
  * at most every MM_HOSTS_FLUSH_MS (a batch of UPDATEs) and once at exit.
+ * A host whose stored last_seen is less than MM_HOSTS_PERSIST_S old is
+ * not written again for a newer one (its address changing is): while the
+ * coordinator runs, every reader takes last_seen from here (mm_seen in
+ * SQL), so the stored value only has to survive a restart, and 10,000
+ * agents checking in or holding long polls are not 2,000 UPDATEs a second.
  *
  * Everything here runs on the loop thread (the index is not locked).
  */
@@ -26,6 +31,7 @@ struct mm_http_req;
 struct mm_hosts;
 
 #define MM_HOSTS_FLUSH_MS 5000
+#define MM_HOSTS_PERSIST_S 60
 
 /* One enrolled host with a valid node key.  Pointers stay valid until the
  * host is revoked, re-enrolled (mm_hosts_put with its id) or the index is
@@ -39,7 +45,8 @@ struct mm_host {
 	int checkin_interval; /* seconds */
 	char address[64];     /* last peer address */
 	/* internal */
-	int dirty;                          /* last_seen / address not yet written */
+	int dirty;                          /* in the list of entries to write */
+	int64_t stored_seen;                /* last_seen as the hosts table has it */
 	struct mm_host *next_key, *next_id; /* hash chains */
 };
 
@@ -83,8 +90,12 @@ struct mm_host *mm_hosts_auth(struct mm_server *srv, struct mm_http_req *req, co
 
 /* Starts the periodic last_seen write-back on srv->http.  Returns 0. */
 int mm_hosts_start_flush(struct mm_server *srv);
-/* Queues the write-back of every changed last_seen now (at exit, before the
- * store is closed).  Returns 0 or MM_ERR_*. */
+/* Queues the write-back of the entries marked to be written (a last_seen
+ * MM_HOSTS_PERSIST_S newer than the stored one, or a new address).
+ * Returns 0 or MM_ERR_*. */
 int mm_hosts_flush(struct mm_server *srv);
+/* The same for every entry whose last_seen is newer than the stored one:
+ * at exit, before the store is closed. */
+int mm_hosts_flush_all(struct mm_server *srv);
 
 #endif

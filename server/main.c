@@ -490,7 +490,7 @@ out:
 	mm_lr_stop(&srv);
 	/* Last check-ins, then every queued job commits before exit. */
 	if (srv.store != NULL && srv.hosts != NULL)
-		mm_hosts_flush(&srv);
+		mm_hosts_flush_all(&srv);
 	mm_store_close(srv.store);
 	srv.store = NULL; /* done callbacks still run in mm_http_server_free */
 	g_http = NULL;

@@ -265,8 +265,13 @@ assert_eq "runs audited with SQL and targets" "1" \
 # ---- after a restart the results come from the store ----------------------------------------
 api GET "/api/v1/queries/$Q1" >/dev/null
 cp "$TMP/resp" "$TMP/before"
+t_stop=$(date +%s)
 live_stop_all
 server_stop
+# last_seen is written back only when 60 s stale, and for every host at exit.
+assert_eq "web01's last_seen stored at exit" "1" \
+	"$(sqlite3 "$SERVER_DIR/mamori.db" "SELECT last_seen >= $t_stop - 7 FROM hosts
+	   WHERE host_identifier = 'web01'")"
 server_start || finish
 api GET "/api/v1/queries/$Q1" >/dev/null
 assert_eq "status after a restart" "$(jq -S . "$TMP/before")" "$(jq -S . "$TMP/resp")"
