@@ -7,6 +7,7 @@
  * them, or a mapping whose `labels` key holds the list; several documents
  * (---) may follow each other.  Every label of every file goes in ONE
  * request, so the coordinator checks them all and stores all or none.
+ * The file format and its reader are in labels_yaml.h.
  *
  *     name: debian10
  *     description: hosts still on buster
@@ -20,147 +21,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
 #include "ctl.h"
 #include "error.h"
 #include "fileio.h"
+#include "labels_yaml.h"
 #include "util.h"
 
 #define LABEL_FILES_MAX 64
 #define LABEL_FILE_CAP  (4u << 20)
-#define YAML_DEPTH_MAX  16
 
-/* A YAML node as JSON: every scalar a string.  NULL with *why set when the
- * tree is deeper than YAML_DEPTH_MAX or a key is not a scalar. */
-static json_t *to_json(yaml_document_t *doc, yaml_node_t *n, int depth, const char **why)
-{
-	json_t *j = NULL, *v;
-	yaml_node_item_t *it;
-	yaml_node_pair_t *p;
-
-	if (n == NULL || depth > YAML_DEPTH_MAX) {
-		*why = "nested too deeply";
-		return NULL;
-	}
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return json_stringn((const char *)n->data.scalar.value, n->data.scalar.length);
-	case YAML_SEQUENCE_NODE:
-		j = json_array();
-		for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-			if ((v = to_json(doc, yaml_document_get_node(doc, *it), depth + 1, why)) ==
-			    NULL) {
-				json_decref(j);
-				return NULL;
-			}
-			json_array_append_new(j, v);
-		}
-		return j;
-	case YAML_MAPPING_NODE:
-		j = json_object();
-		for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = yaml_document_get_node(doc, p->key);
-
-			if (k == NULL || k->type != YAML_SCALAR_NODE) {
-				*why = "keys must be plain words";
-				json_decref(j);
-				return NULL;
-			}
-			if ((v = to_json(doc, yaml_document_get_node(doc, p->value), depth + 1,
-			                 why)) == NULL) {
-				json_decref(j);
-				return NULL;
-			}
-			json_object_set_new(j, (const char *)k->data.scalar.value, v);
-		}
-		return j;
-	default: *why = "unexpected YAML node"; return NULL;
-	}
-}
-
-/* Checks one label object from file and appends it to out. */
-static int add_label(const char *file, json_t *l, json_t *out)
-{
-	static const char *const keys[] = {"name", "description", "query", "hosts", NULL};
-	const char *k, *name;
-	json_t *v;
-	size_t i;
-
-	if (!json_is_object(l))
-		return ctl_fail("%s: a label is a mapping with name, and query or hosts", file);
-	name = json_string_value(json_object_get(l, "name"));
-	json_object_foreach(l, k, v)
-	{
-		for (i = 0; keys[i] != NULL && strcmp(keys[i], k) != 0; i++)
-			;
-		if (keys[i] == NULL)
-			return ctl_fail("%s: label %s: unknown key '%s' (name, description, query, "
-			                "hosts)",
-			                file, name != NULL ? name : "?", k);
-	}
-	json_array_append(out, l);
-	return 0;
-}
-
-/* Reads the labels of one file into out.  Returns 0 or an exit code. */
+/* Reads the labels of one file into out.  Returns 0 or an exit code (the
+ * problem printed). */
 static int read_file(const char *path, json_t *out)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	char *data = NULL;
-	size_t len = 0, i, ndocs = 0;
-	int r, done = 0;
+	json_t *labels = NULL;
+	char *data = NULL, *err = NULL;
+	size_t len = 0;
+	int r;
 
 	if ((r = mm_read_file(path, LABEL_FILE_CAP, &data, &len)) != 0)
 		return ctl_fail("cannot read %s: %s", path,
 		                r == MM_ERR_TOOBIG ? "over 4 MiB" : strerror(errno));
-	if (!yaml_parser_initialize(&parser)) {
-		free(data);
-		return ctl_fail("out of memory");
+	if (ctl_labels_parse(path, data, len, &labels, &err) != 0) {
+		r = ctl_fail("%s", err);
+	} else {
+		json_array_extend(out, labels);
+		r = 0;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-	r = 0;
-	/* Bounded by the file: each round consumes a document. */
-	while (r == 0 && !done) {
-		yaml_node_t *root;
-		const char *why = NULL;
-		json_t *j, *list;
-
-		if (!yaml_parser_load(&parser, &doc)) {
-			r = ctl_fail("%s:%lu: %s", path,
-			             (unsigned long)parser.problem_mark.line + 1,
-			             parser.problem != NULL ? parser.problem : "malformed YAML");
-			break;
-		}
-		if ((root = yaml_document_get_root_node(&doc)) == NULL) {
-			done = 1;
-		} else if ((j = to_json(&doc, root, 0, &why)) == NULL) {
-			r = ctl_fail("%s: %s", path, why != NULL ? why : "malformed YAML");
-		} else {
-			ndocs++;
-			list = json_is_object(j) && json_object_get(j, "labels") != NULL
-			           ? json_object_get(j, "labels")
-			           : j;
-			if (json_is_array(list)) {
-				for (i = 0; r == 0 && i < json_array_size(list); i++)
-					r = add_label(path, json_array_get(list, i), out);
-			} else if (json_is_object(list) && json_object_size(list) > 0 &&
-			           json_object_get(j, "labels") == NULL) {
-				r = add_label(path, list, out);
-			} else {
-				r = ctl_fail(
-				    "%s: expected a label, a list of labels or labels: [...]",
-				    path);
-			}
-			json_decref(j);
-		}
-		yaml_document_delete(&doc);
-	}
-	yaml_parser_delete(&parser);
+	json_decref(labels);
+	free(err);
 	free(data);
-	if (r == 0 && ndocs == 0)
-		r = ctl_fail("%s: no label in it", path);
 	return r;
 }
 

@@ -3,7 +3,7 @@
  * [--timeout D] SQL`: a live query on the fleet (docs/live-queries.md).
  *
  * POST /api/v1/queries/run starts it; GET /api/v1/queries/ID/stream is
- * then read as Server-Sent Events with libcurl's write callback: each
+ * then read as Server-Sent Events (sse.h) from libcurl's write callback: each
  * `result` event's rows are printed as they arrive, each `error` event is
  * reported on stderr, `done` ends the run.  If the stream drops before
  * `done`, it is opened again with Last-Event-ID (the last event handled),
@@ -24,6 +24,7 @@
 
 #include "ctl.h"
 #include "error.h"
+#include "sse.h"
 #include "strutil.h"
 #include "util.h"
 
@@ -45,14 +46,11 @@ struct qrun {
 	/* the stream being parsed */
 	CURL *curl;
 	long status;        /* HTTP status of this connection (0 until known) */
-	struct mm_buf in;   /* bytes not parsed yet */
+	struct ctl_sse sse; /* the event stream reader (sse.h) */
 	struct mm_buf err;  /* the body of an error answer */
-	struct mm_buf data; /* data lines of the event being read */
-	char event[32];
-	int64_t ev_id;   /* its id: field, -1 = none */
-	int64_t last_id; /* the last event handled */
-	int events_here; /* events handled on this connection */
-	int drop_after;  /* MAMORICTL_STREAM_DROP_AFTER (tests), 0 = never */
+	int64_t last_id;    /* the last event handled */
+	int events_here;    /* events handled on this connection */
+	int drop_after;     /* MAMORICTL_STREAM_DROP_AFTER (tests), 0 = never */
 	int done;
 	/* output */
 	char **cols; /* table, csv: "host" and the first rows' columns */
@@ -331,31 +329,31 @@ static void take_progress(struct qrun *q, const json_t *p)
 	q->rows = json_integer_value(json_object_get(p, "rows"));
 }
 
-/* Handles one complete event.  Returns 0, or -1 when the data is not the
- * JSON object expected (the stream is then opened again). */
-static int handle_event(struct qrun *q)
+/* Handles one complete event.  Returns 0, or MM_ERR_PARSE when the data is
+ * not the JSON object expected (the stream is then opened again). */
+static int handle_event(struct qrun *q, const struct ctl_sse_event *ev)
 {
-	json_t *d = json_loadb(q->data.data != NULL ? q->data.data : "", q->data.len, 0, NULL);
+	json_t *d = json_loadb(ev->data, ev->len, 0, NULL);
 	const char *host;
 
 	if (!json_is_object(d)) {
 		json_decref(d);
-		return -1;
+		return MM_ERR_PARSE;
 	}
-	if (q->ev_id > 0)
-		q->last_id = q->ev_id;
+	if (ev->id > 0)
+		q->last_id = ev->id;
 	take_progress(q, json_object_get(d, "progress"));
 	host = json_string_value(json_object_get(d, "host"));
 	progress_clear(q);
-	if (strcmp(q->event, "progress") == 0 && q->offline_hosts == NULL) {
+	if (strcmp(ev->name, "progress") == 0 && q->offline_hosts == NULL) {
 		q->offline_hosts = json_incref(json_object_get(d, "offline_hosts"));
-	} else if (strcmp(q->event, "result") == 0) {
+	} else if (strcmp(ev->name, "result") == 0) {
 		print_rows(q, host != NULL ? host : "?", json_object_get(d, "rows"));
 		if (json_is_true(json_object_get(d, "truncated")))
 			fprintf(stderr, "mamorictl: %s: only part of its %lld rows were kept\n",
 			        host != NULL ? host : "?",
 			        (long long)json_integer_value(json_object_get(d, "row_count")));
-	} else if (strcmp(q->event, "error") == 0) {
+	} else if (strcmp(ev->name, "error") == 0) {
 		const char *st = json_string_value(json_object_get(d, "status"));
 
 		fprintf(stderr, "mamorictl: %s: %s: %s\n", host != NULL ? host : "?",
@@ -363,7 +361,7 @@ static int handle_event(struct qrun *q)
 		        json_string_value(json_object_get(d, "error")) != NULL
 		            ? json_string_value(json_object_get(d, "error"))
 		            : "unknown error");
-	} else if (strcmp(q->event, "done") == 0) {
+	} else if (strcmp(ev->name, "done") == 0) {
 		q->done = 1;
 	}
 	progress_draw(q);
@@ -371,66 +369,19 @@ static int handle_event(struct qrun *q)
 	return 0;
 }
 
-/* Parses the SSE bytes in q->in: complete lines only.  Returns 0, or -1 to
- * stop this connection (a malformed event, the test knob). */
-static int parse(struct qrun *q)
+/* The SSE reader's callback (sse.h): handles one event.  Returns 0,
+ * CTL_SSE_STOP after `done`, or a negative code to stop this connection (a
+ * malformed event, the test knob). */
+static int on_event(void *arg, const struct ctl_sse_event *ev)
 {
-	size_t pos = 0;
-	int r = 0;
+	struct qrun *q = arg;
+	int r = handle_event(q, ev);
 
-	while (r == 0 && !q->done) {
-		char *line = q->in.data + pos, *nl;
-		size_t len;
-
-		if (pos >= q->in.len || (nl = memchr(line, '\n', q->in.len - pos)) == NULL)
-			break;
-		len = (size_t)(nl - line);
-		pos += len + 1;
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		line[len] = '\0';
-		if (len == 0) {
-			if (q->data.len > 0 || q->event[0] != '\0') {
-				if (q->event[0] == '\0')
-					snprintf(q->event, sizeof(q->event), "message");
-				r = handle_event(q);
-				q->events_here++;
-				if (r == 0 && q->drop_after > 0 &&
-				    q->events_here >= q->drop_after && !q->done)
-					r = -1;
-			}
-			mm_buf_reset(&q->data);
-			q->event[0] = '\0';
-			q->ev_id = -1;
-			continue;
-		}
-		if (line[0] == ':')
-			continue; /* a comment: the heartbeat */
-		{
-			char *colon = strchr(line, ':'), *value = colon != NULL ? colon + 1 : "";
-
-			if (colon != NULL)
-				*colon = '\0';
-			if (*value == ' ')
-				value++;
-			if (strcmp(line, "id") == 0) {
-				if (mm_parse_i64(value, &q->ev_id) != 0)
-					q->ev_id = -1;
-			} else if (strcmp(line, "event") == 0) {
-				snprintf(q->event, sizeof(q->event), "%s", value);
-			} else if (strcmp(line, "data") == 0) {
-				if ((q->data.len > 0 && mm_buf_addc(&q->data, '\n') != 0) ||
-				    mm_buf_adds(&q->data, value) != 0)
-					r = -1;
-			}
-		}
-	}
-	/* Keep the unparsed tail. */
-	if (pos > 0 && pos <= q->in.len) {
-		memmove(q->in.data, q->in.data + pos, q->in.len - pos);
-		q->in.len -= pos;
-		q->in.data[q->in.len] = '\0';
-	}
+	q->events_here++;
+	if (r == 0 && q->drop_after > 0 && q->events_here >= q->drop_after && !q->done)
+		r = MM_ERR_LIMIT;
+	if (r == 0 && q->done)
+		r = CTL_SSE_STOP;
 	return r;
 }
 
@@ -442,7 +393,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 		curl_easy_getinfo(q->curl, CURLINFO_RESPONSE_CODE, &q->status);
 	if (q->status != 200)
 		return mm_buf_add(&q->err, p, size * n) == 0 ? size * n : 0;
-	if (mm_buf_add(&q->in, p, size * n) != 0 || parse(q) != 0)
+	if (ctl_sse_feed(&q->sse, p, size * n, on_event, q) != 0)
 		return 0; /* stops this connection: reopened after the last event */
 	return size * n;
 }
@@ -480,11 +431,8 @@ static int stream_once(struct qrun *q, CURL *h, const char *url, char **err)
 	}
 	q->status = 0;
 	q->events_here = 0;
-	mm_buf_reset(&q->in);
+	ctl_sse_reset(&q->sse);
 	mm_buf_reset(&q->err);
-	mm_buf_reset(&q->data);
-	q->event[0] = '\0';
-	q->ev_id = -1;
 	hdrs = curl_slist_append(NULL, "Accept: text/event-stream");
 	snprintf(last, sizeof(last), "Last-Event-ID: %lld", (long long)q->last_id);
 	if (hdrs != NULL && q->last_id > 0 && (t = curl_slist_append(hdrs, last)) != NULL)
@@ -607,9 +555,8 @@ int ctl_cmd_query(struct ctl *c, int argc, char **argv)
 	memset(&q, 0, sizeof(q));
 	mm_buf_init(&sql, 1u << 20);
 	mm_buf_init(&url, 64u << 10);
-	mm_buf_init(&q.in, STREAM_BUF_MAX);
+	ctl_sse_init(&q.sse, STREAM_BUF_MAX, STREAM_BUF_MAX);
 	mm_buf_init(&q.err, 64u << 10);
-	mm_buf_init(&q.data, STREAM_BUF_MAX);
 	q.c = c;
 	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0) {
 		r = CTL_EXIT_USAGE;
@@ -722,8 +669,7 @@ out:
 	free(q.width);
 	mm_buf_free(&sql);
 	mm_buf_free(&url);
-	mm_buf_free(&q.in);
+	ctl_sse_free(&q.sse);
 	mm_buf_free(&q.err);
-	mm_buf_free(&q.data);
 	return r;
 }
