@@ -23,8 +23,32 @@
  *                                 connection; on_close runs first
  *
  * Body cap: evhttp refuses a body over max_body_size with 413 before
- * reading it, but its reply is a small HTML page it writes itself (no hook
- * in libevent 2.1 lets us replace it).  Every other error is JSON.
+ * reading it (a declared Content-Length at once, a chunked body when a
+ * chunk crosses the cap), writes the reply and closes the connection.  The
+ * reply is a small HTML page it writes itself: libevent 2.1 has no hook
+ * to replace it (the header callback that could run before the body needs
+ * the request object, which 2.1 hands out only once the body is read).
+ * Every other error is JSON.
+ *
+ * Lingering close.  The refused body is still coming: had we closed the
+ * socket with it unread (or while it was arriving), the kernel would answer
+ * with a reset, which makes the client's writes fail and can destroy the
+ * 413 before the client reads it.  So every connection gets our close
+ * callback (see adopt()), and when evhttp closes a connection whose client
+ * has not hung up, we take the socket from the bufferevent before it is
+ * closed, shut down our side (the client sees the reply, then the end of
+ * the stream) and read and discard what still comes, for at most
+ * LINGER_MS and LINGER_BYTES, then close.  That holds for every close with
+ * the client still there (an idle timeout, Connection: close), at most
+ * LINGER_MAX at a time.  EVHTTP_SERVER_LINGERING_CLOSE is no substitute:
+ * it withholds the 413 until the whole declared body has arrived, so a
+ * client that waits for the reply before sending waits for the timeout.
+ *
+ *   closing connection                       close callback
+ *   request kept and watched (park)          on_conn_close: no lingering
+ *   any other, server running                conn_closed: lingers unless
+ *                                            the client already hung up
+ *   any, server being freed                  conn_closed: nothing
  */
 #include <errno.h>
 #include <netdb.h>
@@ -39,6 +63,7 @@
 #include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -60,6 +85,9 @@
 #define LISTEN_BACKLOG     1024
 #define PARK_READ_MAX      (64u << 10) /* bytes buffered from a client whose request is kept */
 #define FREE_REQS_MAX      256         /* wrappers kept for reuse */
+#define LINGER_MS          1000        /* longest a closing connection is drained */
+#define LINGER_BYTES       (1u << 20)  /* most bytes drained from one */
+#define LINGER_MAX         1024        /* connections drained at once; more close at once */
 
 struct route {
 	char *method; /* NULL = any */
@@ -83,6 +111,16 @@ struct timer {
 	void *arg;
 };
 
+/* A closed connection's socket, drained before it is closed (lingering). */
+struct drain {
+	struct drain *prev, *next;
+	struct mm_http_server *s;
+	struct event *ev;
+	int fd;
+	size_t bytes;   /* read and dropped so far */
+	int64_t end_ms; /* closed by then at the latest (monotonic) */
+};
+
 struct mm_http_server {
 	struct event_base *base;
 	struct evhttp *http;
@@ -102,6 +140,12 @@ struct mm_http_server {
 	size_t nfree;
 	struct evbuffer *scratch; /* stream chunks */
 	int closing;              /* being freed: no more handlers */
+	/* Lingering close (see the top of the file). */
+	struct event *adopt_ev;     /* runs adopt() after new connections */
+	struct bufferevent **fresh; /* their bufferevents, referenced until then */
+	size_t nfresh, afresh;
+	struct drain *drains; /* sockets being drained before their close */
+	size_t ndrains;
 };
 
 struct mm_http_req {
@@ -205,13 +249,12 @@ static int tls_setup(struct mm_http_server *s, const struct mm_http_config *cfg,
 	return 0;
 }
 
-/* evhttp's bufferevent factory.  It must never return NULL: evhttp would
- * then make a plain socket bufferevent and serve cleartext HTTP on the TLS
- * port.  Both allocations fail only when memory is exhausted, and then the
- * process cannot go on serving anyway. */
-static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+/* A TLS bufferevent for a new connection.  It must never return NULL:
+ * evhttp would then make a plain socket bufferevent and serve cleartext
+ * HTTP on the TLS port.  Both allocations fail only when memory is
+ * exhausted, and then the process cannot go on serving anyway. */
+static struct bufferevent *tls_bev(struct mm_http_server *s, struct event_base *base)
 {
-	struct mm_http_server *s = arg;
 	struct bufferevent *bev;
 	SSL *ssl;
 
@@ -223,6 +266,196 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 	}
 	/* A client that closes without close_notify is a normal close. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* ---- closing connections: lingering close ------------------------------------ */
+
+/* Monotonic milliseconds: a drain's deadline must not move with the wall
+ * clock (mm_http_now_ms follows it). */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void drain_end(struct drain *d)
+{
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		d->s->drains = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	d->s->ndrains--;
+	event_free(d->ev);
+	close(d->fd);
+	free(d);
+}
+
+/* Reads and drops what the client still sends; closes at its end of the
+ * stream, on an error, at the deadline or past LINGER_BYTES. */
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct drain *d = arg;
+	char buf[16384];
+	struct timeval tv;
+	int64_t left;
+	ssize_t n;
+
+	if (what & EV_TIMEOUT)
+		goto done;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0) {
+			d->bytes += (size_t)n;
+			if (d->bytes >= LINGER_BYTES)
+				goto done;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		goto done; /* end of stream, or the client reset */
+	}
+	if ((left = d->end_ms - mono_ms()) <= 0)
+		goto done;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	if (event_add(d->ev, &tv) == 0)
+		return;
+done:
+	drain_end(d);
+}
+
+/* Detaches the socket from a closing connection's bufferevent, so that
+ * freeing the bufferevent no longer closes it (both kinds are made with
+ * BEV_OPT_CLOSE_ON_FREE, so evhttp does not close it either).  A socket
+ * bufferevent closes the descriptor its events watch: set it to -1.  A TLS
+ * one closes the descriptor of the SSL's socket BIO (its events keep theirs
+ * until it is freed, which deletes them): set the BIO's to -1, without
+ * closing.  Returns 0, or -1 when the socket stays the bufferevent's. */
+static int detach_fd(struct bufferevent *bev, int fd)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	BIO *bio;
+
+	if (ssl == NULL)
+		return bufferevent_setfd(bev, -1) == 0 ? 0 : -1;
+	if ((bio = SSL_get_wbio(ssl)) == NULL || BIO_get_fd(bio, NULL) != fd)
+		return -1;
+	BIO_set_fd(bio, -1, BIO_NOCLOSE);
+	return 0;
+}
+
+/* Takes the socket fd of bev, which evhttp is freeing, shuts down our side
+ * (the client reads the reply, then the end of the stream) and drains it
+ * (see the top of the file).  When it cannot (LINGER_MAX drains already,
+ * no memory), the bufferevent closes the socket as usual. */
+static void drain_start(struct mm_http_server *s, struct bufferevent *bev, int fd)
+{
+	struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+	struct drain *d;
+
+	if (s->ndrains >= LINGER_MAX || (d = calloc(1, sizeof(*d))) == NULL)
+		return;
+	if ((d->ev = event_new(s->base, fd, EV_READ, on_drain, d)) == NULL ||
+	    detach_fd(bev, fd) != 0) {
+		if (d->ev != NULL)
+			event_free(d->ev);
+		free(d);
+		return;
+	}
+	d->s = s;
+	d->fd = fd;
+	d->end_ms = mono_ms() + LINGER_MS;
+	d->next = s->drains;
+	if (d->next != NULL)
+		d->next->prev = d;
+	s->drains = d;
+	s->ndrains++;
+	shutdown(fd, SHUT_WR);
+	if (event_add(d->ev, &tv) != 0)
+		drain_end(d);
+}
+
+/* The close callback of every connection (but while a request is parked):
+ * evhttp is freeing it.  Unless the client has hung up already or the
+ * server is going away, drains the socket before closing it, so that the
+ * last reply (a 413 in particular) is not destroyed by a reset. */
+static void conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct mm_http_server *s = arg;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	evutil_socket_t fd = bev != NULL ? bufferevent_getfd(bev) : -1;
+	char c;
+	ssize_t n;
+
+	if (s->closing || fd < 0)
+		return;
+	/* End of stream or an error: nothing more will come, close now. */
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		return;
+	drain_start(s, bev, fd);
+}
+
+/* Gives the connections made since the last run our close callback.  It
+ * runs in the same loop pass as their creation (an active event), before
+ * any of them can have read a byte, so each is still alive; the reference
+ * taken in new_bev() makes sure of it anyway (a connection evhttp freed at
+ * once has had its callbacks cleared and is skipped). */
+static void adopt(evutil_socket_t fd, short what, void *arg)
+{
+	struct mm_http_server *s = arg;
+	bufferevent_data_cb rcb, wcb;
+	bufferevent_event_cb ecb;
+	void *evcon;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < s->nfresh; i++) {
+		/* evhttp's callbacks carry its connection as their argument. */
+		bufferevent_getcb(s->fresh[i], &rcb, &wcb, &ecb, &evcon);
+		if (evcon != NULL && !s->closing &&
+		    evhttp_connection_get_bufferevent(evcon) == s->fresh[i])
+			evhttp_connection_set_closecb(evcon, conn_closed, s);
+		bufferevent_decref(s->fresh[i]);
+	}
+	s->nfresh = 0;
+}
+
+/* evhttp's bufferevent factory, for every new connection: a TLS or a plain
+ * socket bufferevent, both closing their socket when freed (detach_fd()
+ * relies on it: evhttp closes the socket itself otherwise), remembered for
+ * adopt().  Like tls_bev() it never returns NULL. */
+static struct bufferevent *new_bev(struct event_base *base, void *arg)
+{
+	struct mm_http_server *s = arg;
+	struct bufferevent *bev, **nf;
+
+	if (s->ssl != NULL)
+		bev = tls_bev(s, base);
+	else if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		fprintf(stderr, "mamori-server: out of memory for a connection\n");
+		abort();
+	}
+	if (s->nfresh == s->afresh) {
+		size_t na = s->afresh ? 2 * s->afresh : 16;
+
+		if ((nf = realloc(s->fresh, na * sizeof(*nf))) == NULL)
+			return bev; /* this one will not linger */
+		s->fresh = nf;
+		s->afresh = na;
+	}
+	bufferevent_incref(bev);
+	s->fresh[s->nfresh++] = bev;
+	if (s->nfresh == 1)
+		event_active(s->adopt_ev, EV_TIMEOUT, 1);
 	return bev;
 }
 
@@ -488,7 +721,7 @@ static void unpark(struct mm_http_req *r)
 	r->parked = 0;
 	if ((evcon = evhttp_request_get_connection(r->ev)) == NULL)
 		return;
-	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	evhttp_connection_set_closecb(evcon, conn_closed, r->s);
 	bev = evhttp_connection_get_bufferevent(evcon);
 	bufferevent_setwatermark(bev, EV_READ, 0, 0);
 	bufferevent_set_timeouts(bev, &r->s->tv_timeout, &r->s->tv_timeout);
@@ -699,7 +932,8 @@ int mm_http_server_new(const struct mm_http_config *cfg, struct mm_http_server *
 	}
 	if ((s->wake_ev = event_new(s->base, s->wake_fd, EV_READ | EV_PERSIST, on_wake, s)) ==
 	        NULL ||
-	    event_add(s->wake_ev, NULL) != 0)
+	    event_add(s->wake_ev, NULL) != 0 ||
+	    (s->adopt_ev = event_new(s->base, -1, 0, adopt, s)) == NULL)
 		goto out;
 	evhttp_set_max_headers_size(
 	    s->http,
@@ -711,11 +945,9 @@ int mm_http_server_new(const struct mm_http_config *cfg, struct mm_http_server *
 	                                        EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 	                                        EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(s->http, on_request, s);
-	if (cfg->cert_file != NULL) {
-		if ((r = tls_setup(s, cfg, err)) != 0)
-			goto out;
-		evhttp_set_bevcb(s->http, tls_bev, s);
-	}
+	if (cfg->cert_file != NULL && (r = tls_setup(s, cfg, err)) != 0)
+		goto out;
+	evhttp_set_bevcb(s->http, new_bev, s);
 	if ((r = listen_on(s, cfg->address != NULL ? cfg->address : "127.0.0.1", cfg->port, err)) !=
 	    0)
 		goto out;
@@ -756,11 +988,19 @@ void mm_http_server_free(struct mm_http_server *s)
 		on_wake(s->wake_fd, EV_READ, s);
 	for (i = 0; s->base != NULL && i < 3; i++)
 		event_base_loop(s->base, EVLOOP_NONBLOCK);
+	for (i = 0; i < s->nfresh; i++)
+		bufferevent_decref(s->fresh[i]);
+	s->nfresh = 0;
 	/* Closes every connection: kept requests get on_close. */
 	if (s->http != NULL)
 		evhttp_free(s->http);
 	if (s->base != NULL)
 		event_base_loop(s->base, EVLOOP_NONBLOCK);
+	while (s->drains != NULL)
+		drain_end(s->drains);
+	free(s->fresh);
+	if (s->adopt_ev != NULL)
+		event_free(s->adopt_ev);
 	while ((r = s->kept) != NULL) {
 		kept_unlink(r);
 		r->ev = NULL;
