@@ -13,7 +13,7 @@
  * get REMOTE [LOCAL], put LOCAL REMOTE, exec CMD..., sql QUERY, shell,
  * help, exit.  The coordinator runs them (POST .../commands) and records
  * each.  `shell` streams the PTY's output (Server-Sent Events, read by a
- * second thread with its own libcurl handle) while this thread sends what
+ * second thread with its own libcurl handle and sse.h) while this thread sends what
  * is typed (raw mode when stdin is a terminal; at the end of a non-tty
  * stdin a ^D is sent).
  *
@@ -43,14 +43,19 @@
 #include "ctl.h"
 #include "error.h"
 #include "fileio.h"
+#include "sse.h"
 #include "strutil.h"
 #include "util.h"
 #include "version.h"
 
 #define LINE_MAX_WORDS 64
-#define SSE_LINE_MAX   (8u << 20)
-#define LR_TIMEOUT_MS  (3600 * 1000) /* the coordinator bounds every step itself */
-#define REPLAY_PAGE    1000
+/* One event of the shell's stream: the coordinator's largest is its replay of
+ * up to 1 MiB of output, base64.  The reader also holds an unfinished line
+ * and the rest of one libcurl write (16 KiB). */
+#define SSE_DATA_MAX  (8u << 20)
+#define SSE_IN_MAX    (SSE_DATA_MAX + (64u << 10))
+#define LR_TIMEOUT_MS (3600 * 1000) /* the coordinator bounds every step itself */
+#define REPLAY_PAGE   1000
 
 struct lr {
 	struct ctl *c;
@@ -381,25 +386,30 @@ static int do_put(struct lr *s, const char *local, const char *remote)
 struct stream {
 	CURL *h;
 	struct curl_slist *hdrs;
-	struct mm_buf line; /* the current line of the event stream */
-	struct mm_buf data; /* the current event's data */
-	char event[32];
-	int exited;
-	int exit_status;
-	int stop; /* atomic: abort the transfer */
-	int done; /* atomic: the transfer ended */
+	struct ctl_sse sse; /* the event stream reader (sse.h) */
+	int exited;         /* an exit event came */
+	int exit_status;    /* its exit_status, -1 when it had none */
+	int failed;         /* the reader's MM_ERR_* that stopped the transfer, 0 = none */
+	int stop;           /* atomic: abort the transfer */
+	int done;           /* atomic: the transfer ended */
 	CURLcode rc;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-static void sse_dispatch(struct stream *st)
+/* The SSE reader's callback (sse.h), on the stream thread.  The coordinator
+ * sends (server/api_lr.c) "output" events, the PTY's bytes in base64, which
+ * go to stdout as they are, and at the end one "exit" event, the shell's
+ * end as a JSON object with exit_status.  Other events are ignored.
+ * Returns 0. */
+static int on_event(void *arg, const struct ctl_sse_event *ev)
 {
-	if (strcmp(st->event, "output") == 0) {
+	struct stream *st = arg;
+
+	if (strcmp(ev->name, "output") == 0) {
 		unsigned char *p = NULL;
 		size_t n = 0;
 
-		if (b64_decode(st->data.data != NULL ? st->data.data : "", st->data.len, &p, &n) ==
-		    0) {
+		if (b64_decode(ev->data, ev->len, &p, &n) == 0) {
 			size_t off = 0;
 
 			while (off < n) {
@@ -411,44 +421,29 @@ static void sse_dispatch(struct stream *st)
 			}
 		}
 		free(p);
-	} else if (strcmp(st->event, "exit") == 0) {
-		json_t *j = json_loads(st->data.data != NULL ? st->data.data : "{}", 0, NULL);
+	} else if (strcmp(ev->name, "exit") == 0) {
+		json_t *j = json_loadb(ev->data, ev->len, 0, NULL);
 		json_t *e = json_object_get(j, "exit_status");
 
 		st->exited = 1;
 		st->exit_status = json_is_integer(e) ? (int)json_integer_value(e) : -1;
 		json_decref(j);
 	}
-	st->event[0] = '\0';
-	mm_buf_reset(&st->data);
+	return 0;
 }
 
-static void sse_line(struct stream *st, const char *l)
-{
-	if (l[0] == '\0') {
-		if (st->event[0] != '\0' || st->data.len > 0)
-			sse_dispatch(st);
-	} else if (strncmp(l, "event: ", 7) == 0) {
-		snprintf(st->event, sizeof(st->event), "%s", l + 7);
-	} else if (strncmp(l, "data: ", 6) == 0) {
-		mm_buf_adds(&st->data, l + 6);
-	}
-}
-
+/* libcurl's write callback: the stream's bytes to the reader.  An event
+ * over the caps (or no memory) stops the transfer with st->failed set. */
 static size_t sse_write(char *p, size_t size, size_t n, void *arg)
 {
 	struct stream *st = arg;
-	size_t i, len = size * n;
+	int r;
 
-	for (i = 0; i < len; i++) {
-		if (p[i] == '\n') {
-			sse_line(st, mm_buf_str(&st->line));
-			mm_buf_reset(&st->line);
-		} else if (p[i] != '\r' && mm_buf_addc(&st->line, p[i]) != 0) {
-			return 0; /* a line over the cap: abort */
-		}
+	if ((r = ctl_sse_feed(&st->sse, p, size * n, on_event, st)) != 0) {
+		st->failed = r;
+		return 0; /* aborts the transfer (CURLE_WRITE_ERROR) */
 	}
-	return len;
+	return size * n;
 }
 
 static int sse_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -479,8 +474,7 @@ static int stream_setup(struct lr *s, struct stream *st)
 	CURLcode e = CURLE_OK;
 
 	memset(st, 0, sizeof(*st));
-	mm_buf_init(&st->line, SSE_LINE_MAX);
-	mm_buf_init(&st->data, SSE_LINE_MAX);
+	ctl_sse_init(&st->sse, SSE_IN_MAX, SSE_DATA_MAX);
 	if (lr_path(s, "/shell?from=0", &p) != 0 || (st->h = curl_easy_init()) == NULL) {
 		mm_buf_free(&p);
 		return -1;
@@ -528,8 +522,7 @@ static void stream_free(struct stream *st)
 	if (st->h != NULL)
 		curl_easy_cleanup(st->h);
 	curl_slist_free_all(st->hdrs);
-	mm_buf_free(&st->line);
-	mm_buf_free(&st->data);
+	ctl_sse_free(&st->sse);
 }
 
 /* Sends shell input.  Returns 0 or -1 (printed). */
@@ -549,6 +542,21 @@ static int shell_input(struct lr *s, const void *p, size_t n)
 	OPENSSL_cleanse(enc, strlen(enc));
 	free(enc);
 	return r;
+}
+
+/* Asks the coordinator to end the session's shell (its answer, even an
+ * error for a shell already gone, is not shown). */
+static void shell_end(struct lr *s)
+{
+	struct mm_buf d;
+	json_t *x = NULL;
+	char *err = NULL;
+
+	if (lr_path(s, "/shell", &d) == 0)
+		ctl_client_request(s->c->client, "DELETE", mm_buf_str(&d), NULL, &x, &err);
+	mm_buf_free(&d);
+	json_decref(x);
+	free(err);
 }
 
 static int do_shell(struct lr *s)
@@ -612,23 +620,23 @@ static int do_shell(struct lr *s)
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 	if (started) {
-		if (!__atomic_load_n(&st.done, __ATOMIC_ACQUIRE)) {
-			/* We stopped reading first: end the shell, then the stream. */
-			struct mm_buf d;
-			json_t *x = NULL;
-			char *err = NULL;
-
-			if (lr_path(s, "/shell", &d) == 0)
-				ctl_client_request(s->c->client, "DELETE", mm_buf_str(&d), NULL, &x,
-				                   &err);
-			mm_buf_free(&d);
-			json_decref(x);
-			free(err);
-		}
+		/* We stopped reading first: end the shell, then the stream. */
+		if (!__atomic_load_n(&st.done, __ATOMIC_ACQUIRE))
+			shell_end(s);
 		pthread_join(th, NULL);
+		/* The stream we refused: its output can no longer be shown. */
+		if (st.failed != 0 && !st.exited)
+			shell_end(s);
 	}
 	if (st.exited) {
 		r = st.exit_status >= 0 ? st.exit_status & 0xff : CTL_EXIT_FAIL;
+	} else if (st.failed == MM_ERR_TOOBIG) {
+		ctl_fail("shell: the output stream ended: an event over %u MiB (mamorictl's cap); "
+		         "ending the shell",
+		         SSE_DATA_MAX >> 20);
+	} else if (st.failed != 0) {
+		ctl_fail("shell: the output stream ended: %s; ending the shell",
+		         mm_strerror(st.failed));
 	} else {
 		ctl_fail("shell: the output stream ended: %s",
 		         st.errbuf[0] != '\0' ? st.errbuf : curl_easy_strerror(st.rc));

@@ -12,10 +12,13 @@
 #include "labels_yaml.h"
 #include "util.h"
 
+#define KEY_SHOWN 40 /* bytes of a key quoted in a message */
+
 /* What to_json found wrong, and where. */
 struct fault {
 	const char *why;
-	size_t line; /* 1-based */
+	size_t line;             /* 1-based */
+	char key[KEY_SHOWN + 4]; /* the key concerned, "" = none (shown as "KEY: why") */
 };
 
 static size_t line_of(const yaml_node_t *n)
@@ -23,11 +26,27 @@ static size_t line_of(const yaml_node_t *n)
 	return n != NULL ? n->start_mark.line + 1 : 0;
 }
 
+/* Copies key into f->key fit for a one-line message: at most KEY_SHOWN
+ * bytes, anything but printable ASCII as '?', "..." when cut. */
+static void fault_key(struct fault *f, const char *key)
+{
+	size_t i;
+
+	for (i = 0; key[i] != '\0' && i < KEY_SHOWN; i++)
+		f->key[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '?';
+	if (key[i] != '\0') {
+		memcpy(f->key + i, "...", 3);
+		i += 3;
+	}
+	f->key[i] = '\0';
+}
+
 /* A YAML node as JSON: every scalar a string.  *budget counts down the
  * values made (an alias is expanded each time it is used, so a small file
  * could otherwise stand for billions of them).  NULL with *f set when the
- * tree is deeper than CTL_LABELS_DEPTH_MAX, larger than the budget, or a
- * key is not a scalar. */
+ * tree is deeper than CTL_LABELS_DEPTH_MAX, larger than the budget, a key
+ * is not a scalar, or a mapping has a key twice (compared as JSON keys are
+ * made: as C strings, cut at a NUL). */
 static json_t *to_json(yaml_document_t *doc, yaml_node_t *n, int depth, size_t *budget,
                        struct fault *f)
 {
@@ -77,12 +96,21 @@ static json_t *to_json(yaml_document_t *doc, yaml_node_t *n, int depth, size_t *
 				json_decref(j);
 				return NULL;
 			}
+			/* JSON keeps one value per key: a second one is refused, not
+			 * "last one wins". */
+			if (json_object_get(j, (const char *)k->data.scalar.value) != NULL) {
+				f->why = "duplicate key";
+				f->line = line_of(k);
+				fault_key(f, (const char *)k->data.scalar.value);
+				json_decref(j);
+				return NULL;
+			}
 			if ((v = to_json(doc, yaml_document_get_node(doc, p->value), depth + 1,
 			                 budget, f)) == NULL) {
 				json_decref(j);
 				return NULL;
 			}
-			/* A key holding a NUL is cut there; a later equal key wins. */
+			/* A key holding a NUL is cut there. */
 			json_object_set_new(j, (const char *)k->data.scalar.value, v);
 		}
 		return j;
@@ -171,7 +199,7 @@ static int add_label(const char *file, yaml_document_t *doc, yaml_node_t *n, jso
 static int document_labels(const char *file, yaml_document_t *doc, yaml_node_t *root,
                            size_t *budget, json_t *out, char **err)
 {
-	struct fault f = {NULL, line_of(root)};
+	struct fault f = {NULL, line_of(root), ""};
 	json_t *j, *list;
 	yaml_node_t *ln = root;
 	size_t i;
@@ -179,7 +207,8 @@ static int document_labels(const char *file, yaml_document_t *doc, yaml_node_t *
 
 	if ((j = to_json(doc, root, 0, budget, &f)) == NULL) {
 		*err =
-		    xasprintf("%s:%zu: %s", file, f.line, f.why != NULL ? f.why : "malformed YAML");
+		    xasprintf("%s:%zu: %s%s%s", file, f.line, f.key, f.key[0] != '\0' ? ": " : "",
+		              f.why != NULL ? f.why : "malformed YAML");
 		return MM_ERR_PARSE;
 	}
 	list = j;

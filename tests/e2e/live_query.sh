@@ -113,6 +113,20 @@ assert_eq "labels apply output" "name    kind     change
 mail    manual   created
 buster  dynamic  created
 gone    manual   created" "$(cat "$TMP/out")"
+# A key given twice is refused at its line, and no label of the file is applied.
+cat >"$TMP/dup.yaml" <<'EOF'
+name: dup-first
+hosts: [web01]
+---
+name: dup
+hosts: [mail01]
+hosts: [web01]
+EOF
+assert_status "labels apply, a duplicate key: exit 1" 1 ctl labels apply -f "$TMP/dup.yaml"
+assert_eq "labels apply, a duplicate key: the message" \
+	"mamorictl: $TMP/dup.yaml:6: hosts: duplicate key" "$(cat "$TMP/err")"
+assert_eq "labels apply, a duplicate key: nothing applied" "name buster gone mail " \
+	"$(ctl --format csv labels list | cut -d, -f1 | tr '\n' ' ')"
 # The dynamic label: every agent evaluates it at once (parked reads are woken).
 end=$(($(date +%s) + 15))
 while :; do
