@@ -637,6 +637,9 @@ static int do_shell(struct lr *s)
 	} else if (st.failed != 0) {
 		ctl_fail("shell: the output stream ended: %s; ending the shell",
 		         mm_strerror(st.failed));
+	} else if (st.rc == CURLE_OK && st.errbuf[0] == '\0') {
+		ctl_fail("shell: the coordinator ended the output stream without the shell's exit"
+		         " status (the session may have been closed or the coordinator stopped)");
 	} else {
 		ctl_fail("shell: the output stream ended: %s",
 		         st.errbuf[0] != '\0' ? st.errbuf : curl_easy_strerror(st.rc));
