@@ -20,28 +20,13 @@
 # answered and no request failed, 1 otherwise, 2 when something is missing.
 set -eu
 cd "$(dirname "$0")/.."
-B=${1:-}
-if [ -z "$B" ]; then
-	for d in build-release build; do
-		if [ -x "$d/mamori-server" ]; then B=$d; break; fi
-	done
-fi
+. bench/lib.sh
+bench_init live "${1:-}"
 QUERIES=${2:-20}
 AGENTS=${AGENTS:-"1000 10000"}
 LOAD_ARGS=${LOAD_ARGS:-}
-SERVER=${B:-build}/mamori-server
-LOAD=${B:-build}/bench/mamori-load
-for f in "$SERVER" "$LOAD"; do
-	if [ ! -x "$f" ]; then
-		echo "live.sh: $f is not built (cmake --build BUILD --target mamori-server mamori-load)" >&2
-		exit 2
-	fi
-done
-command -v jq >/dev/null 2>&1 || { echo "live.sh: needs jq" >&2; exit 2; }
-BTYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$B/CMakeCache.txt" 2>/dev/null || true)
 
 # One connection per agent: 10,000 descriptors on each side, plus slack.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 max=0
 for n in $AGENTS; do [ "$n" -gt "$max" ] && max=$n; done
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((max + 200)) ]; then
@@ -49,24 +34,11 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((max + 200)) ]; the
 	exit 2
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mamori-live.XXXXXX")
-PID=""
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	[ -n "${KEEP:-}" ] || rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # A fresh coordinator per run: the hosts of an earlier run would still count
 # as online (seen within their interval plus online_margin) and every query
 # would wait for them until its timeout.
 start_server() { # $1: directory
-	"$SERVER" init "$1" >"$1.init.log" 2>&1 || {
-		echo "live.sh: mamori-server init failed:" >&2; cat "$1.init.log" >&2; exit 1; }
+	bench_server_init "$1"
 	(umask 077 && sed -n 's/^ *\(mmt_[0-9a-f]\{64\}\)$/\1/p' "$1.init.log" >"$1.token")
 	[ -s "$1.token" ] || { echo "live.sh: no admin token in the init output" >&2; exit 1; }
 	CONF=$1/mamori-server.yaml
@@ -76,28 +48,7 @@ start_server() { # $1: directory
 	else
 		printf 'live:\n  long_poll: 30s\n' >>"$CONF"
 	fi
-	: >"$1.server.log"
-	"$SERVER" run --config "$CONF" --port 0 2>>"$1.server.log" &
-	PID=$!
-	URL=""
-	i=0
-	while [ $i -lt 100 ]; do # 10 s
-		URL=$(sed -n 's/.*listening on \(https:\/\/[^ ]*\).*/\1/p' "$1.server.log" | head -n 1)
-		[ -n "$URL" ] && break
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ -z "$URL" ]; then
-		echo "live.sh: the coordinator did not start:" >&2
-		cat "$1.server.log" >&2
-		exit 1
-	fi
-}
-stop_server() {
-	kill "$PID" 2>/dev/null || true
-	wait "$PID" 2>/dev/null || true
-	PID=""
+	bench_server_run "$CONF" "$1"
 }
 
 echo "mamori-server ($BTYPE build in $B), a fresh one per run; $(nproc) cores; $QUERIES live queries per run"
@@ -124,7 +75,7 @@ for n in $AGENTS; do
 	fi
 	kill -0 "$PID" 2>/dev/null || { echo "live.sh: the coordinator died:" >&2;
 		tail -n 20 "$TMP/srv$n.server.log" >&2; exit 1; }
-	stop_server
+	bench_server_stop
 done
 
 # time: POST /queries/run to "done" (all online hosts answered), as the

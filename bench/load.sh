@@ -14,61 +14,14 @@
 # Exit status: 0 when every run had no errors, 1 otherwise.
 set -eu
 cd "$(dirname "$0")/.."
-B=${1:-}
-if [ -z "$B" ]; then
-	for d in build-release build; do
-		if [ -x "$d/mamori-server" ]; then B=$d; break; fi
-	done
-fi
+. bench/lib.sh
+bench_init load "${1:-}"
 SECS=${2:-20}
 AGENTS=${AGENTS:-"1000 10000"}
 LOAD_ARGS=${LOAD_ARGS:-}
-SERVER=${B:-build}/mamori-server
-LOAD=${B:-build}/bench/mamori-load
-for f in "$SERVER" "$LOAD"; do
-	if [ ! -x "$f" ]; then
-		echo "load.sh: $f is not built (cmake --build BUILD --target mamori-server mamori-load)" >&2
-		exit 2
-	fi
-done
-command -v jq >/dev/null 2>&1 || { echo "load.sh: needs jq" >&2; exit 2; }
-BTYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$B/CMakeCache.txt" 2>/dev/null || true)
 
-# Every connection is a descriptor on both sides; 10,000 agents share at
-# most 256 connections by default, but leave room.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 16384 2>/dev/null || true
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mamori-load.XXXXXX")
-PID=""
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$SERVER" init "$TMP/srv" >"$TMP/init.log" 2>&1 || {
-	echo "load.sh: mamori-server init failed:" >&2; cat "$TMP/init.log" >&2; exit 1; }
-: >"$TMP/server.log"
-"$SERVER" run --config "$TMP/srv/mamori-server.yaml" --port 0 2>>"$TMP/server.log" &
-PID=$!
-URL=""
-i=0
-while [ $i -lt 100 ]; do # 10 s
-	URL=$(sed -n 's/.*listening on \(https:\/\/[^ ]*\).*/\1/p' "$TMP/server.log" | head -n 1)
-	[ -n "$URL" ] && break
-	kill -0 "$PID" 2>/dev/null || break
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ -z "$URL" ]; then
-	echo "load.sh: the coordinator did not start:" >&2
-	cat "$TMP/server.log" >&2
-	exit 1
-fi
+bench_server_init "$TMP/srv"
+bench_server_run "$TMP/srv/mamori-server.yaml" "$TMP/srv"
 
 echo "mamori-server ($BTYPE build in $B) at $URL, pid $PID; $(nproc) cores; ${SECS} s per run"
 echo "mamori-load ${LOAD_ARGS:-(default mix: config every 10th, log every 4th, else distributed/read; closed loop)}"
@@ -91,7 +44,7 @@ for n in $AGENTS; do
 		head -n 10 "$TMP/run-$n.err"
 	fi
 	kill -0 "$PID" 2>/dev/null || { echo "load.sh: the coordinator died:" >&2;
-		tail -n 20 "$TMP/server.log" >&2; exit 1; }
+		tail -n 20 "$TMP/srv.server.log" >&2; exit 1; }
 done
 
 # CPU columns: percent of one core over the check-in phase; other_cpu% is
