@@ -43,28 +43,13 @@ static const char *const pack_dir_exts[] = { ".yaml", ".yml", ".conf", NULL };
 static int pack_entry(const char *path, size_t *total, json_t *packs)
 {
 	const char *fmt = pack_format(path), *base = strrchr(path, '/');
-	char *data = NULL, *name;
-	size_t len = 0;
+	char *name;
 	json_t *e, *src;
 	int r;
 
 	base = base != NULL ? base + 1 : path;
-	if ((r = mm_read_file(path, PACK_FILE_CAP, &data, &len)) != 0)
-		return ctl_fail("cannot read %s: %s", path,
-				r == MM_ERR_TOOBIG ? "over 4 MiB" : strerror(errno));
-	r = CTL_EXIT_FAIL;
-	if ((*total += len) > PACK_TOTAL_CAP) {
-		ctl_fail("the pack files add up to more than %u MiB", PACK_TOTAL_CAP >> 20);
-		goto out;
-	}
-	if (memchr(data, '\0', len) != NULL) {
-		ctl_fail("%s is not a text file (NUL byte)", path);
-		goto out;
-	}
-	if ((src = json_stringn(data, len)) == NULL) {
-		ctl_fail("%s is not UTF-8 text", path);
-		goto out;
-	}
+	if ((r = ctl_read_upload(path, PACK_FILE_CAP, total, PACK_TOTAL_CAP, "pack", &src)) != 0)
+		return r;
 	e = json_object();
 	json_object_set_new(e, "format", json_string(fmt));
 	json_object_set_new(e, "filename", json_string(path));
@@ -75,10 +60,7 @@ static int pack_entry(const char *path, size_t *total, json_t *packs)
 	}
 	json_object_set_new(e, "source", src);
 	json_array_append_new(packs, e);
-	r = 0;
-out:
-	free(data);
-	return r;
+	return 0;
 }
 
 int ctl_cmd_packs_apply(struct ctl *c, int argc, char **argv)

@@ -29,29 +29,15 @@ static const char *const policy_exts[] = { ".lua", ".yaml", ".yml", NULL };
 static int policy_entry(const char *path, size_t *total, json_t *arr)
 {
 	const char *base = strrchr(path, '/');
-	char *data = NULL;
-	size_t len = 0;
 	json_t *src;
 	int r;
 
 	base = base != NULL ? base + 1 : path;
-	if ((r = mm_read_file(path, POLICY_FILE_CAP, &data, &len)) != 0)
-		return ctl_fail("cannot read %s: %s", path,
-				r == MM_ERR_TOOBIG ? "over 1 MiB" : strerror(errno));
-	r = CTL_EXIT_FAIL;
-	if ((*total += len) > POLICY_TOTAL_CAP) {
-		ctl_fail("the policy files add up to more than %u MiB", POLICY_TOTAL_CAP >> 20);
-		goto out;
-	}
-	if (memchr(data, '\0', len) != NULL || (src = json_stringn(data, len)) == NULL) {
-		ctl_fail("%s is not UTF-8 text", path);
-		goto out;
-	}
+	if ((r = ctl_read_upload(path, POLICY_FILE_CAP, total, POLICY_TOTAL_CAP, "policy",
+				 &src)) != 0)
+		return r;
 	json_array_append_new(arr, json_pack("{s:s,s:o}", "filename", base, "source", src));
-	r = 0;
-out:
-	free(data);
-	return r;
+	return 0;
 }
 
 int ctl_cmd_policies_apply(struct ctl *c, int argc, char **argv)

@@ -121,6 +121,13 @@ int ctl_change(struct ctl *c, const char *method, const char *path, const json_t
  * name.  Returns 0 or an exit code (the problem printed). */
 int ctl_collect_files(struct ctl *c, const char *path, const char *const *exts, int max,
 		      char ***files, int *nfiles);
+/* Reads the text file path (at most cap bytes) for an upload into *src, a
+ * JSON string; *total adds its size and must stay within total_cap
+ * ("the WHAT files add up to more than N MiB").  A NUL byte or text that
+ * is not UTF-8 is refused.  Returns 0 or an exit code (the problem
+ * printed). */
+int ctl_read_upload(const char *path, size_t cap, size_t *total, size_t total_cap,
+		    const char *what, json_t **src);
 /* The whole of a "list" verb: no options, GET path, print the array under
  * key with cols.  Returns an exit code. */
 int ctl_list_verb(struct ctl *c, int argc, char **argv, const char *path, const char *key,

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "ctl.h"
+#include "error.h"
+#include "fileio.h"
 #include "strutil.h"
 #include "util.h"
 
@@ -83,5 +85,29 @@ out:
 		free(names[i]);
 	free(names);
 	closedir(d);
+	return r;
+}
+
+int ctl_read_upload(const char *path, size_t cap, size_t *total, size_t total_cap,
+		    const char *what, json_t **src)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	*src = NULL;
+	if ((r = mm_read_file(path, cap, &data, &len)) != 0)
+		return r == MM_ERR_TOOBIG ? ctl_fail("cannot read %s: over %zu MiB", path, cap >> 20)
+					  : ctl_fail("cannot read %s: %s", path, strerror(errno));
+	r = CTL_EXIT_FAIL;
+	if ((*total += len) > total_cap)
+		ctl_fail("the %s files add up to more than %zu MiB", what, total_cap >> 20);
+	else if (memchr(data, '\0', len) != NULL)
+		ctl_fail("%s is not a text file (NUL byte)", path);
+	else if ((*src = json_stringn(data, len)) == NULL)
+		ctl_fail("%s is not UTF-8 text", path);
+	else
+		r = 0;
+	free(data);
 	return r;
 }
