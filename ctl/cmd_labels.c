@@ -185,21 +185,5 @@ out:
 
 int ctl_cmd_labels_delete(struct ctl *c, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = {{NULL}};
-	char *path;
-	char *done;
-	int npos, r;
-
-	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
-		return CTL_EXIT_USAGE;
-	if (npos != 1)
-		return ctl_usage_error(c, npos == 0 ? "which label? give its name"
-		                                    : "expected one label");
-	if ((path = ctl_object_path("/api/v1/labels", argv[0], "label name")) == NULL)
-		return CTL_EXIT_FAIL;
-	done = xasprintf("deleted label %s", argv[0]);
-	r = ctl_change(c, "DELETE", path, NULL, done);
-	free(done);
-	free(path);
-	return r;
+	return ctl_delete_verb(c, argc, argv, "/api/v1/labels", "label", "name", "deleted");
 }

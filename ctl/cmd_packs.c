@@ -167,12 +167,6 @@ int ctl_cmd_packs_list(struct ctl *c, int argc, char **argv)
 	return ctl_list_verb(c, argc, argv, "/api/v1/packs", "packs", cols);
 }
 
-/* Builds the path /api/v1/packs/NAME; NULL when too long (message printed). */
-static char *pack_path(const char *name)
-{
-	return ctl_object_path("/api/v1/packs", name, "pack name");
-}
-
 int ctl_cmd_packs_show(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = { { NULL } };
@@ -195,7 +189,7 @@ int ctl_cmd_packs_show(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	if (npos != 1)
 		return ctl_usage_error(c, npos == 0 ? "which pack? give its name" : "expected one pack");
-	if ((path = pack_path(argv[0])) == NULL)
+	if ((path = ctl_object_path("/api/v1/packs", argv[0], "pack name")) == NULL)
 		return CTL_EXIT_FAIL;
 	if ((r = ctl_call(c, "GET", path, NULL, &resp)) != 0)
 		goto out;
@@ -241,19 +235,5 @@ out:
 
 int ctl_cmd_packs_delete(struct ctl *c, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = { { NULL } };
-	char *path, *done;
-	int npos, r;
-
-	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
-		return CTL_EXIT_USAGE;
-	if (npos != 1)
-		return ctl_usage_error(c, npos == 0 ? "which pack? give its name" : "expected one pack");
-	if ((path = pack_path(argv[0])) == NULL)
-		return CTL_EXIT_FAIL;
-	done = xasprintf("deleted pack %s", argv[0]);
-	r = ctl_change(c, "DELETE", path, NULL, done);
-	free(done);
-	free(path);
-	return r;
+	return ctl_delete_verb(c, argc, argv, "/api/v1/packs", "pack", "name", "deleted");
 }

@@ -101,12 +101,6 @@ int ctl_cmd_policies_list(struct ctl *c, int argc, char **argv)
 	return ctl_list_verb(c, argc, argv, "/api/v1/policies", "policies", cols);
 }
 
-/* "/api/v1/policies/ID"; NULL when too long (message printed). */
-static char *policy_path(const char *id)
-{
-	return ctl_object_path("/api/v1/policies", id, "policy id");
-}
-
 int ctl_cmd_policies_show(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = { { NULL } };
@@ -119,7 +113,7 @@ int ctl_cmd_policies_show(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	if (npos != 1)
 		return ctl_usage_error(c, "which policy? give its id");
-	if ((path = policy_path(argv[0])) == NULL)
+	if ((path = ctl_object_path("/api/v1/policies", argv[0], "policy id")) == NULL)
 		return CTL_EXIT_FAIL;
 	if ((r = ctl_call(c, "GET", path, NULL, &resp)) == 0) {
 		r = CTL_EXIT_FAIL;
@@ -137,21 +131,7 @@ int ctl_cmd_policies_show(struct ctl *c, int argc, char **argv)
 
 int ctl_cmd_policies_delete(struct ctl *c, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = { { NULL } };
-	char *path, *done;
-	int npos, r;
-
-	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
-		return CTL_EXIT_USAGE;
-	if (npos != 1)
-		return ctl_usage_error(c, "which policy? give its id");
-	if ((path = policy_path(argv[0])) == NULL)
-		return CTL_EXIT_FAIL;
-	done = xasprintf("deleted policy %s", argv[0]);
-	r = ctl_change(c, "DELETE", path, NULL, done);
-	free(done);
-	free(path);
-	return r;
+	return ctl_delete_verb(c, argc, argv, "/api/v1/policies", "policy", "id", "deleted");
 }
 
 int ctl_cmd_compliance(struct ctl *c, int argc, char **argv)

@@ -135,6 +135,12 @@ int ctl_list_verb(struct ctl *c, int argc, char **argv, const char *path, const 
 /* collection + "/" + name escaped ("/api/v1/packs/x"), malloc'ed; NULL when
  * too long, having printed "WHAT too long" ("pack name too long"). */
 char *ctl_object_path(const char *collection, const char *name, const char *what);
+/* The whole of a "delete one object" verb (`labels delete NAME`): DELETE
+ * collection/NAME, printing "PAST WHAT NAME" ("deleted label x").  give
+ * names what identifies one ("name", "ID") in the usage message.  Returns
+ * an exit code. */
+int ctl_delete_verb(struct ctl *c, int argc, char **argv, const char *collection,
+		    const char *what, const char *give, const char *past);
 /* Frees what c holds (the token is wiped). */
 void ctl_free(struct ctl *c);
 

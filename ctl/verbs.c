@@ -4,6 +4,7 @@
  */
 #include "buf.h"
 #include "ctl.h"
+#include "util.h"
 
 int ctl_list_verb(struct ctl *c, int argc, char **argv, const char *path, const char *key,
 		  const struct ctl_col *cols)
@@ -38,4 +39,29 @@ char *ctl_object_path(const char *collection, const char *name, const char *what
 		return NULL;
 	}
 	return mm_buf_take(&path);
+}
+
+int ctl_delete_verb(struct ctl *c, int argc, char **argv, const char *collection,
+		    const char *what, const char *give, const char *past)
+{
+	static const struct ctl_opt opts[] = { { NULL } };
+	char *path, *done, *name_what;
+	int npos, r;
+
+	if (ctl_parse_opts(c, argc, argv, opts, &npos) != 0)
+		return CTL_EXIT_USAGE;
+	if (npos == 0)
+		return ctl_usage_error(c, "which %s? give its %s", what, give);
+	if (npos != 1)
+		return ctl_usage_error(c, "expected one %s", what);
+	name_what = xasprintf("%s %s", what, give);
+	path = ctl_object_path(collection, argv[0], name_what);
+	free(name_what);
+	if (path == NULL)
+		return CTL_EXIT_FAIL;
+	done = xasprintf("%s %s %s", past, what, argv[0]);
+	r = ctl_change(c, "DELETE", path, NULL, done);
+	free(done);
+	free(path);
+	return r;
 }
