@@ -46,7 +46,8 @@ int64_t mm_compliance_resolve_host(struct mm_server *srv, struct mm_http_req *re
 }
 
 /* Which verdicts a listing shows: "fail" (default: fail and error), or one
- * verdict, or "all".  Returns an SQL condition on column v. */
+ * verdict, or "all".  Returns an SQL condition on column v, or NULL having
+ * replied 400 to anything else. */
 static const char *verdict_filter(struct mm_http_req *req)
 {
 	const char *v = mm_http_query(req, "verdict");
@@ -61,6 +62,7 @@ static const char *verdict_filter(struct mm_http_req *req)
 		return "v.verdict = 'not_applicable'";
 	if (strcmp(v, "error") == 0)
 		return "v.verdict = 'error'";
+	mm_http_reply_error(req, 400, "bad verdict", "one of fail, pass, not_applicable, error, all");
 	return NULL;
 }
 
@@ -119,11 +121,8 @@ static void by_policy(struct mm_server *srv, struct mm_http_req *req, const char
 	int64_t limit;
 	int rc;
 
-	if (cond == NULL) {
-		mm_http_reply_error(req, 400, "bad verdict",
-				    "one of fail, pass, not_applicable, error, all");
+	if (cond == NULL)
 		return;
-	}
 	if (op_param_i64(req, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT, &limit) != 0)
 		return;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM policies WHERE policy = ?", -1, &st, NULL) !=
@@ -179,11 +178,8 @@ static void by_host(struct mm_server *srv, struct mm_http_req *req, const char *
 	int64_t id;
 	int rc;
 
-	if (cond == NULL) {
-		mm_http_reply_error(req, 400, "bad verdict",
-				    "one of fail, pass, not_applicable, error, all");
+	if (cond == NULL)
 		return;
-	}
 	if ((id = mm_compliance_resolve_host(srv, req, h)) <= 0)
 		return;
 	sql = sqlite3_mprintf("SELECT p.policy, p.title, p.severity, v.verdict, v.reason, v.rows,"
