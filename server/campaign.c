@@ -890,24 +890,29 @@ nomem:
 	return MM_ERR_NOMEM;
 }
 
-/* Inserts the 'pending' (online) or 'offline' row of one target. */
-static int host_row(sqlite3 *db, int64_t cid, int64_t host_id, const char *name, int online,
-                    char **err)
+/* Inserts the 'pending' (online) or 'offline' rows of targets t[0..n). */
+static int host_rows(sqlite3 *db, int64_t cid, const struct mm_live_target *t, size_t n,
+                     char **err)
 {
 	sqlite3_stmt *s;
+	size_t i;
 
+	if (n == 0)
+		return 0;
 	if ((s = mm_store_stmt(db,
 	                       "INSERT INTO campaign_hosts(campaign_id, host_id, host, status)"
 	                       " VALUES(?1, ?2, ?3, ?4)",
 	                       err)) == NULL)
 		return MM_ERR_SQL;
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, host_id);
-	sqlite3_bind_text(s, 3, name != NULL ? name : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, online ? "pending" : "offline", -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return op_sqlerr(db, err);
-	sqlite3_reset(s);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(s, 1, cid);
+		sqlite3_bind_int64(s, 2, t[i].id);
+		sqlite3_bind_text(s, 3, t[i].name != NULL ? t[i].name : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, t[i].online ? "pending" : "offline", -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return op_sqlerr(db, err);
+		sqlite3_reset(s);
+	}
 	return 0;
 }
 
@@ -919,9 +924,7 @@ static int host_row(sqlite3 *db, int64_t cid, int64_t host_id, const char *name,
 struct hosts_job {
 	int64_t cid;
 	size_t n;
-	int64_t *ids;
-	char **names;
-	unsigned char *online;
+	struct mm_live_target *t; /* names owned */
 };
 
 static void hosts_free(struct hosts_job *j)
@@ -930,24 +933,17 @@ static void hosts_free(struct hosts_job *j)
 
 	if (j == NULL)
 		return;
-	for (i = 0; j->names != NULL && i < j->n; i++)
-		free(j->names[i]);
-	free(j->names);
-	free(j->ids);
-	free(j->online);
+	for (i = 0; j->t != NULL && i < j->n; i++)
+		free(j->t[i].name);
+	free(j->t);
 	free(j);
 }
 
 static int hosts_run(sqlite3 *db, void *arg, char **err)
 {
 	struct hosts_job *j = arg;
-	size_t i;
-	int r;
 
-	for (i = 0; i < j->n; i++)
-		if ((r = host_row(db, j->cid, j->ids[i], j->names[i], j->online[i], err)) != 0)
-			return r;
-	return 0;
+	return host_rows(db, j->cid, j->t, j->n, err);
 }
 
 static void hosts_done(void *arg, int rc, const char *err)
@@ -969,18 +965,16 @@ static int hosts_submit(struct mm_server *srv, const struct campaign *c)
 	struct hosts_job *j;
 	size_t i;
 
-	if ((j = calloc(1, sizeof(*j))) == NULL || (j->ids = calloc(c->n, sizeof(*j->ids))) == NULL ||
-	    (j->names = calloc(c->n, sizeof(*j->names))) == NULL ||
-	    (j->online = calloc(c->n, 1)) == NULL) {
+	if ((j = calloc(1, sizeof(*j))) == NULL || (j->t = calloc(c->n, sizeof(*j->t))) == NULL) {
 		hosts_free(j);
 		return MM_ERR_NOMEM;
 	}
 	j->cid = c->id;
 	j->n = c->n;
 	for (i = 0; i < c->n; i++) {
-		j->ids[i] = c->h[i].id;
-		j->online[i] = c->h[i].state != H_OFFLINE;
-		if ((j->names[i] = strdup(c->h[i].name)) == NULL) {
+		j->t[i].id = c->h[i].id;
+		j->t[i].online = c->h[i].state != H_OFFLINE;
+		if ((j->t[i].name = strdup(c->h[i].name)) == NULL) {
 			hosts_free(j);
 			return MM_ERR_NOMEM;
 		}
@@ -1023,10 +1017,8 @@ int mm_live_campaign_insert(sqlite3 *db, const struct mm_actor *actor, const cha
 		return op_sqlerr(db, err);
 	*id = sqlite3_last_insert_rowid(db);
 	/* Many targets: their rows are a job of their own (hosts_submit). */
-	if (n <= HOSTS_INLINE_MAX)
-		for (i = 0; i < n; i++)
-			if ((r = host_row(db, *id, t[i].id, t[i].name, t[i].online, err)) != 0)
-				return r;
+	if (n <= HOSTS_INLINE_MAX && (r = host_rows(db, *id, t, n, err)) != 0)
+		return r;
 	snprintf(target, sizeof(target), "%lld", (long long)*id);
 	detail = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}", "sql", sql, "targets",
 	                   json_loads(targets, 0, NULL), "targeted", (json_int_t)n, "online",
