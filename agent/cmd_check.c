@@ -6,40 +6,28 @@
  * fail or error, 2 on usage errors and on policies that do not load (all
  * load errors are printed before anything runs).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "fileio.h"
 #include "policy.h"
 #include "strutil.h"
 
 #define MAX_DIR_ENTRIES 10000
-
-static int is_policy_name(const char *name)
-{
-	return name[0] != '.' &&
-	       (mm_endswith(name, ".lua") || mm_endswith(name, ".yaml") || mm_endswith(name, ".yml"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* Loads one path (a file, or every policy file directly in a directory, in
  * name order).  Prints each load error; returns the number of them. */
 static int load_path(const char *path, const struct mm_policy_limits *lim,
 		     struct mm_policy_list *list)
 {
+	static const char *const exts[] = {".lua", ".yaml", ".yml", NULL};
 	struct stat st;
-	DIR *d;
-	struct dirent *de;
 	char **names = NULL, *err = NULL;
-	size_t n = 0, alloc = 0, i;
-	int bad = 0;
+	size_t n = 0, i;
+	int bad = 0, r;
 
 	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		if (mm_policy_load_file(path, lim, list, &err) != 0) {
@@ -49,47 +37,20 @@ static int load_path(const char *path, const struct mm_policy_limits *lim,
 		free(err);
 		return bad;
 	}
-	if ((d = opendir(path)) == NULL) {
+	r = mm_dir_files(path, exts, MAX_DIR_ENTRIES, &names, &n);
+	if (r == MM_ERR_IO) {
 		fprintf(stderr, "mamori check: %s: cannot open the directory\n", path);
 		return 1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (!is_policy_name(de->d_name))
-			continue;
-		if (n == MAX_DIR_ENTRIES) {
-			fprintf(stderr, "mamori check: %s: more than %d policy files\n", path,
-				MAX_DIR_ENTRIES);
-			bad++;
-			break;
-		}
-		if (n == alloc) {
-			size_t want = alloc ? alloc * 2 : 64;
-			char **nn = realloc(names, want * sizeof(*nn));
-			if (nn == NULL) {
-				fprintf(stderr, "mamori check: %s: out of memory\n", path);
-				bad++;
-				break;
-			}
-			names = nn;
-			alloc = want;
-		}
-		if ((names[n] = malloc(strlen(path) + strlen(de->d_name) + 2)) == NULL) {
-			fprintf(stderr, "mamori check: %s: out of memory\n", path);
-			bad++;
-			break;
-		}
-		memcpy(names[n], path, strlen(path));
-		names[n][strlen(path)] = '/';
-		memcpy(names[n] + strlen(path) + 1, de->d_name, strlen(de->d_name) + 1);
-		n++;
-	}
-	closedir(d);
-	if (n == 0 && bad == 0) {
+	if (r == MM_ERR_LIMIT)
+		fprintf(stderr, "mamori check: %s: more than %d policy files\n", path,
+			MAX_DIR_ENTRIES);
+	else if (r == MM_ERR_NOMEM)
+		fprintf(stderr, "mamori check: %s: out of memory\n", path);
+	else if (n == 0)
 		fprintf(stderr, "mamori check: %s: no policy files (.lua, .yaml, .yml)\n", path);
-		bad = 1;
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_str);
+	if (r != 0 || n == 0)
+		bad++;
 	for (i = 0; i < n; i++) {
 		if (mm_policy_load_file(names[i], lim, list, &err) != 0) {
 			fprintf(stderr, "mamori check: %s\n", err != NULL ? err : names[i]);
@@ -97,9 +58,8 @@ static int load_path(const char *path, const struct mm_policy_limits *lim,
 		}
 		free(err);
 		err = NULL;
-		free(names[i]);
 	}
-	free(names);
+	mm_dir_files_free(names, n);
 	return bad;
 }
 

@@ -16,7 +16,6 @@
  * Exit 0 when all are good, 1 when any is not (or two share a name), 2 on
  * usage errors.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "fileio.h"
 #include "pack.h"
 #include "strutil.h"
 
@@ -319,17 +319,6 @@ out:
 	return rc;
 }
 
-static int is_pack_name(const char *name)
-{
-	return name[0] != '.' && (mm_endswith(name, ".yaml") || mm_endswith(name, ".yml") ||
-	                          mm_endswith(name, ".conf"));
-}
-
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 struct checked {
 	char **names; /* pack names seen, for duplicates */
 	char **files; /* the file of each */
@@ -394,60 +383,32 @@ out:
  * Returns the number of bad ones. */
 static int check_path(struct mm_engine *e, const char *path, struct checked *seen)
 {
+	static const char *const exts[] = {".yaml", ".yml", ".conf", NULL};
 	struct stat sb;
-	struct dirent *de;
 	char **names = NULL;
-	size_t n = 0, alloc = 0, i;
-	int bad = 0;
-	DIR *d;
+	size_t n = 0, i;
+	int bad = 0, r;
 
 	if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return check_file(e, path, seen);
-	if ((d = opendir(path)) == NULL) {
+	r = mm_dir_files(path, exts, MAX_DIR_ENTRIES, &names, &n);
+	if (r == MM_ERR_IO) {
 		fprintf(stderr, "mamori pack check: %s: cannot open the directory\n", path);
 		return 1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		size_t len;
-		if (!is_pack_name(de->d_name))
-			continue;
-		if (n == MAX_DIR_ENTRIES) {
-			fprintf(stderr, "mamori pack check: %s: more than %d pack files\n", path,
-			        MAX_DIR_ENTRIES);
-			bad++;
-			break;
-		}
-		if (n == alloc) {
-			size_t want = alloc ? alloc * 2 : 32;
-			char **nn = realloc(names, want * sizeof(*nn));
-			if (nn == NULL) {
-				bad++;
-				break;
-			}
-			names = nn;
-			alloc = want;
-		}
-		len = strlen(path) + strlen(de->d_name) + 2;
-		if ((names[n] = malloc(len)) == NULL) {
-			bad++;
-			break;
-		}
-		snprintf(names[n], len, "%s/%s", path, de->d_name);
-		n++;
-	}
-	closedir(d);
-	if (n == 0 && bad == 0) {
+	if (r == MM_ERR_LIMIT)
+		fprintf(stderr, "mamori pack check: %s: more than %d pack files\n", path,
+		        MAX_DIR_ENTRIES);
+	else if (r == MM_ERR_NOMEM)
+		fprintf(stderr, "mamori pack check: %s: out of memory\n", path);
+	else if (n == 0)
 		fprintf(stderr, "mamori pack check: %s: no pack files (.yaml, .yml, .conf)\n",
 		        path);
-		bad = 1;
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_str);
-	for (i = 0; i < n; i++) {
+	if (r != 0 || n == 0)
+		bad++;
+	for (i = 0; i < n; i++)
 		bad += check_file(e, names[i], seen);
-		free(names[i]);
-	}
-	free(names);
+	mm_dir_files_free(names, n);
 	return bad;
 }
 

@@ -2,7 +2,6 @@
  * files.c - the files a `-f FILE|DIR` option names, for the verbs that
  * upload content (packs apply, policies apply, labels apply).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +12,6 @@
 #include "fileio.h"
 #include "strutil.h"
 #include "util.h"
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* 1 when name ends in one of the extensions (".yaml", ...; NULL-terminated). */
 static int has_ext(const char *name, const char *const *exts)
@@ -32,10 +26,9 @@ int ctl_collect_files(struct ctl *c, const char *path, const char *const *exts, 
 		      char ***files, int *nfiles)
 {
 	struct stat st;
-	DIR *d;
-	struct dirent *de;
 	char **names = NULL;
-	int n = 0, i, r = CTL_EXIT_FAIL;
+	size_t n = 0, i;
+	int r;
 
 	if (stat(path, &st) != 0)
 		return ctl_fail("cannot read %s: %s", path, strerror(errno));
@@ -50,42 +43,24 @@ int ctl_collect_files(struct ctl *c, const char *path, const char *const *exts, 
 		(*files)[(*nfiles)++] = xstrdup(path);
 		return 0;
 	}
-	if ((d = opendir(path)) == NULL)
+	r = mm_dir_files(path, exts, (size_t)(max - *nfiles), &names, &n);
+	if (r == MM_ERR_IO)
 		return ctl_fail("cannot read directory %s: %s", path, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		char *p;
-		if (de->d_name[0] == '.' || !has_ext(de->d_name, exts))
-			continue;
-		p = xasprintf("%s%s%s", path, mm_endswith(path, "/") ? "" : "/", de->d_name);
-		if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
-			free(p);
-			continue;
-		}
-		if (*nfiles + n >= max) {
-			free(p);
-			ctl_fail("%s: more than %d files", path, max);
-			goto out;
-		}
-		names = xreallocarray(names, (size_t)n + 1, sizeof(char *));
-		names[n++] = p;
+	if (r == MM_ERR_LIMIT)
+		r = ctl_fail("%s: more than %d files", path, max);
+	else if (r == MM_ERR_NOMEM)
+		r = ctl_fail("%s: out of memory", path);
+	else if (n == 0)
+		r = ctl_fail("no matching files in %s", path);
+	if (r != 0) {
+		mm_dir_files_free(names, n);
+		return r;
 	}
-	if (n == 0) {
-		ctl_fail("no matching files in %s", path);
-		goto out;
-	}
-	qsort(names, (size_t)n, sizeof(char *), cmp_str);
-	*files = xreallocarray(*files, (size_t)*nfiles + (size_t)n, sizeof(char *));
-	for (i = 0; i < n; i++) {
-		(*files)[(*nfiles)++] = names[i];
-		names[i] = NULL;
-	}
-	r = 0;
-out:
+	*files = xreallocarray(*files, (size_t)*nfiles + n, sizeof(char *));
 	for (i = 0; i < n; i++)
-		free(names[i]);
+		(*files)[(*nfiles)++] = names[i];
 	free(names);
-	closedir(d);
-	return r;
+	return 0;
 }
 
 int ctl_read_upload(const char *path, size_t cap, size_t *total, size_t total_cap,

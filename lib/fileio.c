@@ -3,14 +3,17 @@
  */
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "strutil.h"
 
 static int read_fd(int fd, size_t cap, int allow_trunc, char **data, size_t *len, int *truncated)
 {
@@ -116,4 +119,83 @@ int mm_path_join(char *out, size_t outsz, const char *root, const char *path)
 	if (n < 0 || (size_t)n >= outsz)
 		return MM_ERR_TOOBIG;
 	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void mm_dir_files_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int mm_dir_files(const char *dir, const char *const *exts, size_t max, char ***names, size_t *n)
+{
+	const char *sep = mm_endswith(dir, "/") ? "" : "/";
+	char **v = NULL, *p;
+	size_t cnt = 0, alloc = 0;
+	struct dirent *de;
+	struct stat st;
+	int r = 0;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	if ((d = opendir(dir)) == NULL)
+		return MM_ERR_IO;
+	while ((de = readdir(d)) != NULL) {
+		const char *const *e;
+		size_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (e = exts; *e != NULL && !mm_endswith(de->d_name, *e); e++)
+			;
+		if (*e == NULL)
+			continue;
+		len = strlen(dir) + strlen(sep) + strlen(de->d_name) + 1;
+		if ((p = malloc(len)) == NULL) {
+			r = MM_ERR_NOMEM;
+			break;
+		}
+		snprintf(p, len, "%s%s%s", dir, sep, de->d_name);
+		if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
+			free(p);
+			continue;
+		}
+		if (cnt == max) {
+			free(p);
+			r = MM_ERR_LIMIT;
+			break;
+		}
+		if (cnt == alloc) {
+			size_t na = alloc ? 2 * alloc : 32;
+			char **nv = realloc(v, na * sizeof(*nv));
+
+			if (nv == NULL) {
+				free(p);
+				r = MM_ERR_NOMEM;
+				break;
+			}
+			v = nv;
+			alloc = na;
+		}
+		v[cnt++] = p;
+	}
+	closedir(d);
+	if (r == MM_ERR_NOMEM) {
+		mm_dir_files_free(v, cnt);
+		return r;
+	}
+	if (cnt > 0)
+		qsort(v, cnt, sizeof(*v), cmp_name);
+	*names = v;
+	*n = cnt;
+	return r;
 }

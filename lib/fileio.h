@@ -25,4 +25,14 @@ int mm_read_file_trunc(const char *path, size_t cap, char **data, size_t *len, i
  * leaves the path as is.  Returns 0 or MM_ERR_TOOBIG when out is too small. */
 int mm_path_join(char *out, size_t outsz, const char *root, const char *path);
 
+/* The regular files directly in directory dir whose names end in one of
+ * exts (NULL-terminated; names starting with '.' are skipped), as "dir/NAME"
+ * paths sorted by name: *names (free with mm_dir_files_free), *n of them.
+ * Used for `-f DIR` and `mamori check DIR` style arguments.  Returns 0,
+ * MM_ERR_IO (dir cannot be opened; errno kept, nothing returned),
+ * MM_ERR_LIMIT (more than max: *names holds max of them, sorted),
+ * MM_ERR_NOMEM (nothing returned). */
+int mm_dir_files(const char *dir, const char *const *exts, size_t max, char ***names, size_t *n);
+void mm_dir_files_free(char **names, size_t n);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -152,4 +153,42 @@ TEST(read_file_cap)
 	}
 }
 
-UNIT_MAIN(T(dpkg_order), T(buf_cap), T(parse_numbers), T(split_and_lines), T(read_file_cap))
+TEST(dir_files)
+{
+	static const char *const exts[] = {".yaml", ".conf", NULL};
+	static const char *const make[] = {"b.yaml", "a.conf", ".hidden.yaml", "c.txt", "d.yaml"};
+	char dir[] = "/tmp/mamori-unit-dir-XXXXXX", p[128], **names = NULL;
+	size_t n = 0, i;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	for (i = 0; i < sizeof(make) / sizeof(make[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, make[i]);
+		fclose(fopen(p, "w"));
+	}
+	snprintf(p, sizeof(p), "%s/sub.yaml", dir); /* a directory: skipped */
+	ASSERT_INT_EQ(mkdir(p, 0700), 0);
+	ASSERT_INT_EQ(mm_dir_files(dir, exts, 10, &names, &n), 0);
+	ASSERT_INT_EQ(n, 3);
+	snprintf(p, sizeof(p), "%s/a.conf", dir);
+	ASSERT_STR_EQ(names[0], p);
+	snprintf(p, sizeof(p), "%s/b.yaml", dir);
+	ASSERT_STR_EQ(names[1], p);
+	snprintf(p, sizeof(p), "%s/d.yaml", dir);
+	ASSERT_STR_EQ(names[2], p);
+	mm_dir_files_free(names, n);
+	ASSERT_INT_EQ(mm_dir_files(dir, exts, 2, &names, &n), MM_ERR_LIMIT);
+	ASSERT_INT_EQ(n, 2);
+	mm_dir_files_free(names, n);
+	for (i = 0; i < sizeof(make) / sizeof(make[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, make[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/sub.yaml", dir);
+	rmdir(p);
+	rmdir(dir);
+	ASSERT_INT_EQ(mm_dir_files(dir, exts, 10, &names, &n), MM_ERR_IO);
+	ASSERT_INT_EQ(n, 0);
+}
+
+UNIT_MAIN(T(dpkg_order), T(buf_cap), T(parse_numbers), T(split_and_lines), T(read_file_cap),
+	  T(dir_files))
